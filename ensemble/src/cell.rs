@@ -1,0 +1,408 @@
+//! `ActorCell`: the untyped handle to an actor, and the state every handle shares.
+
+use std::any::Any;
+use std::fmt;
+use std::hash::{Hash, Hasher};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::time::Duration;
+
+use tokio::sync::Notify;
+
+use crate::mailbox::Mailbox;
+use crate::{ActorId, SendError, SupervisionEvent, WaitTimeout};
+
+/// Where an actor is in its life.
+///
+/// `Starting` (running `pre_start`) → `Running` → optionally `Draining` → `Stopping`
+/// (stopping children, running `post_stop`) → `Stopped`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ActorStatus {
+    /// `pre_start` is running.
+    Starting,
+    /// Handling messages.
+    Running,
+    /// No longer accepting messages; handling what was queued, then stopping.
+    Draining,
+    /// Stopping its children and running `post_stop`.
+    Stopping,
+    /// Ended. Its name is free and its supervisor has been (or is being) told.
+    Stopped,
+}
+
+impl ActorStatus {
+    fn from_u8(v: u8) -> Self {
+        match v {
+            0 => ActorStatus::Starting,
+            1 => ActorStatus::Running,
+            2 => ActorStatus::Draining,
+            3 => ActorStatus::Stopping,
+            _ => ActorStatus::Stopped,
+        }
+    }
+
+    fn as_u8(self) -> u8 {
+        match self {
+            ActorStatus::Starting => 0,
+            ActorStatus::Running => 1,
+            ActorStatus::Draining => 2,
+            ActorStatus::Stopping => 3,
+            ActorStatus::Stopped => 4,
+        }
+    }
+
+    /// Whether the actor has not ended yet.
+    pub fn is_alive(self) -> bool {
+        self != ActorStatus::Stopped
+    }
+}
+
+/// The untyped part of an actor shared by all its handles.
+pub(crate) struct Header {
+    pub(crate) id: ActorId,
+    pub(crate) name: Option<Arc<str>>,
+    status: AtomicU8,
+    exited: AtomicBool,
+    dead_letters: AtomicU64,
+    links: Mutex<Links>,
+    exit: Notify,
+}
+
+#[derive(Default)]
+struct Links {
+    supervisor: Option<ActorCell>,
+    children: Vec<ActorCell>,
+    /// Set when the actor starts terminating: no more children can link to it.
+    closed: bool,
+}
+
+impl Header {
+    pub(crate) fn new(id: ActorId, name: Option<Arc<str>>) -> Self {
+        Header {
+            id,
+            name,
+            status: AtomicU8::new(ActorStatus::Starting.as_u8()),
+            exited: AtomicBool::new(false),
+            dead_letters: AtomicU64::new(0),
+            links: Mutex::new(Links::default()),
+            exit: Notify::new(),
+        }
+    }
+
+    fn links(&self) -> MutexGuard<'_, Links> {
+        self.links.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn status(&self) -> ActorStatus {
+        ActorStatus::from_u8(self.status.load(Ordering::Acquire))
+    }
+
+    pub(crate) fn set_status(&self, status: ActorStatus) {
+        self.status.store(status.as_u8(), Ordering::Release);
+    }
+
+    /// Moves `Running` to `Draining`; other states are left alone.
+    pub(crate) fn mark_draining(&self) {
+        let _ = self.status.compare_exchange(
+            ActorStatus::Running.as_u8(),
+            ActorStatus::Draining.as_u8(),
+            Ordering::AcqRel,
+            Ordering::Acquire,
+        );
+    }
+
+    pub(crate) fn add_dead_letters(&self, n: u64) {
+        self.dead_letters.fetch_add(n, Ordering::Relaxed);
+    }
+
+    /// Adds a child, unless this actor is already terminating.
+    pub(crate) fn adopt(&self, child: ActorCell) -> bool {
+        let mut links = self.links();
+        if links.closed {
+            return false;
+        }
+        if !links.children.contains(&child) {
+            links.children.push(child);
+        }
+        true
+    }
+
+    pub(crate) fn remove_child(&self, child: ActorId) {
+        self.links().children.retain(|c| c.id() != child);
+    }
+
+    pub(crate) fn set_supervisor(&self, supervisor: Option<ActorCell>) -> Option<ActorCell> {
+        std::mem::replace(&mut self.links().supervisor, supervisor)
+    }
+
+    /// Stops new children from linking and returns the live ones, in start order.
+    pub(crate) fn close_links(&self) -> Vec<ActorCell> {
+        let mut links = self.links();
+        links.closed = true;
+        links.children.clone()
+    }
+
+    /// Marks the actor as fully ended and wakes everyone waiting for it.
+    pub(crate) fn set_exited(&self) {
+        self.exited.store(true, Ordering::Release);
+        self.exit.notify_waiters();
+    }
+
+    /// Waits until the actor has fully ended (its supervisor told).
+    pub(crate) async fn exited(&self) {
+        let mut notified = pin!(self.exit.notified());
+        loop {
+            notified.as_mut().enable();
+            if self.exited.load(Ordering::Acquire) {
+                return;
+            }
+            notified.as_mut().await;
+            notified.set(self.exit.notified());
+        }
+    }
+
+    pub(crate) async fn exited_within(&self, timeout: Option<Duration>) -> Result<(), WaitTimeout> {
+        match timeout {
+            None => {
+                self.exited().await;
+                Ok(())
+            }
+            Some(t) => tokio::time::timeout(t, self.exited())
+                .await
+                .map_err(|_| WaitTimeout(t)),
+        }
+    }
+}
+
+/// The shared allocation behind every handle of one actor: header plus typed mailbox.
+pub(crate) struct Shared<M> {
+    pub(crate) header: Header,
+    pub(crate) mailbox: Mailbox<M>,
+}
+
+/// What an untyped handle can do; implemented by every `Shared<M>`.
+pub(crate) trait CellApi: Send + Sync + 'static {
+    fn header(&self) -> &Header;
+    fn stop(&self, reason: Option<String>);
+    fn kill(&self);
+    fn drain(&self) -> bool;
+    fn event(&self, evt: SupervisionEvent) -> Result<(), SupervisionEvent>;
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
+}
+
+impl<M: Send + 'static> CellApi for Shared<M> {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+
+    fn stop(&self, reason: Option<String>) {
+        self.mailbox.stop(reason);
+    }
+
+    fn kill(&self) {
+        self.mailbox.kill();
+    }
+
+    fn drain(&self) -> bool {
+        let accepted = self.mailbox.drain();
+        if accepted {
+            self.header.mark_draining();
+        }
+        accepted
+    }
+
+    fn event(&self, evt: SupervisionEvent) -> Result<(), SupervisionEvent> {
+        self.mailbox.event(evt)
+    }
+
+    fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
+        self
+    }
+}
+
+/// An untyped handle to an actor, whatever its message type.
+///
+/// Supervisors, the registry and supervision events deal in `ActorCell`s. Every
+/// [`ActorRef`](crate::ActorRef) converts into one (`myself.clone().into()`), and a ref
+/// and its cell report the same [`ActorId`]. Cells compare and hash by id.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use ensemble::{Actor, ActorCell, ActorProcessingErr, ActorRef, ActorStatus};
+/// struct Idle;
+/// impl Actor for Idle {
+///     type Msg = ();
+///     type State = ();
+///     type Arguments = ();
+///     async fn pre_start(&self, _: ActorRef<()>, _: ()) -> Result<(), ActorProcessingErr> {
+///         Ok(())
+///     }
+/// }
+/// let (actor, _) = Actor::spawn(None, Idle, ()).await.unwrap();
+/// let cell: ActorCell = actor.clone().into();
+/// assert_eq!(cell, actor.cell());
+/// cell.stop_and_wait(None, None).await.unwrap();
+/// assert_eq!(actor.status(), ActorStatus::Stopped);
+/// # }
+/// ```
+#[derive(Clone)]
+pub struct ActorCell(pub(crate) Arc<dyn CellApi>);
+
+impl ActorCell {
+    pub(crate) fn header(&self) -> &Header {
+        self.0.header()
+    }
+
+    /// The actor's id.
+    pub fn id(&self) -> ActorId {
+        self.header().id
+    }
+
+    /// The actor's registered name, if it was spawned with one.
+    pub fn name(&self) -> Option<String> {
+        self.header().name.as_deref().map(str::to_owned)
+    }
+
+    /// Where the actor is in its life.
+    pub fn status(&self) -> ActorStatus {
+        self.header().status()
+    }
+
+    /// Asks the actor to stop. The running handler finishes; queued messages are not
+    /// handled (they are counted as dead letters); the actor's children are stopped, then
+    /// its `post_stop` runs and its supervisor hears
+    /// [`ActorTerminated`](SupervisionEvent::ActorTerminated) with this reason.
+    /// Returns at once; a no-op on an actor that has ended.
+    pub fn stop(&self, reason: Option<String>) {
+        self.0.stop(reason);
+    }
+
+    /// Aborts the actor: the running handler is abandoned at its next `.await`, its
+    /// children are killed, `post_stop` does not run, and its supervisor hears
+    /// `ActorTerminated(cell, None, Some("killed"))`. Returns at once.
+    pub fn kill(&self) {
+        self.0.kill();
+    }
+
+    /// Stops accepting messages at once, handles every message already queued, then
+    /// stops with reason `None`. `Err(SendError::Closed(()))` if the actor was already
+    /// draining or ending.
+    pub fn drain(&self) -> Result<(), SendError<()>> {
+        if self.0.drain() {
+            Ok(())
+        } else {
+            Err(SendError::Closed(()))
+        }
+    }
+
+    /// Stops the actor and waits until it has fully ended (`post_stop` done, supervisor
+    /// told), or until `timeout` passes.
+    pub async fn stop_and_wait(
+        &self,
+        reason: Option<String>,
+        timeout: Option<Duration>,
+    ) -> Result<(), WaitTimeout> {
+        self.stop(reason);
+        self.wait(timeout).await
+    }
+
+    /// Kills the actor and waits until it has fully ended, or until `timeout` passes.
+    pub async fn kill_and_wait(&self, timeout: Option<Duration>) -> Result<(), WaitTimeout> {
+        self.kill();
+        self.wait(timeout).await
+    }
+
+    /// Drains the actor (see [`drain`](Self::drain)) and waits until it has ended.
+    /// If it was already ending, only waits.
+    pub async fn drain_and_wait(&self, timeout: Option<Duration>) -> Result<(), WaitTimeout> {
+        let _ = self.drain();
+        self.wait(timeout).await
+    }
+
+    /// Waits until the actor has fully ended, without asking it to.
+    pub async fn wait(&self, timeout: Option<Duration>) -> Result<(), WaitTimeout> {
+        self.header().exited_within(timeout).await
+    }
+
+    /// The actor's live linked children, in the order they were linked.
+    pub fn children(&self) -> Vec<ActorCell> {
+        self.header().links().children.clone()
+    }
+
+    /// The actor this one is linked to as a child, if any.
+    pub fn supervisor(&self) -> Option<ActorCell> {
+        self.header().links().supervisor.clone()
+    }
+
+    /// Links this actor to `supervisor` as its child: the supervisor hears this actor's
+    /// failure or termination, and stops this actor when it ends itself. Replaces any
+    /// previous supervisor. Has no effect if `supervisor` is already ending.
+    pub fn link(&self, supervisor: ActorCell) {
+        if supervisor == *self || !supervisor.header().adopt(self.clone()) {
+            return;
+        }
+        if let Some(old) = self.header().set_supervisor(Some(supervisor.clone())) {
+            if old != supervisor {
+                old.header().remove_child(self.id());
+            }
+        }
+    }
+
+    /// Undoes [`link`](Self::link) if `supervisor` is this actor's supervisor.
+    pub fn unlink(&self, supervisor: ActorCell) {
+        let mut links = self.header().links();
+        if links.supervisor.as_ref() == Some(&supervisor) {
+            links.supervisor = None;
+            drop(links);
+            supervisor.header().remove_child(self.id());
+        }
+    }
+
+    /// How many messages addressed to this actor were dropped undelivered: queued when
+    /// it stopped, or accepted while it was stopping.
+    pub fn dead_letters(&self) -> u64 {
+        self.header().dead_letters.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn send_event(&self, evt: SupervisionEvent) -> Result<(), SupervisionEvent> {
+        self.0.event(evt)
+    }
+
+    pub(crate) fn downcast<M: Send + 'static>(&self) -> Option<Arc<Shared<M>>> {
+        self.0.clone().into_any().downcast::<Shared<M>>().ok()
+    }
+}
+
+impl PartialEq for ActorCell {
+    fn eq(&self, other: &Self) -> bool {
+        self.id() == other.id()
+    }
+}
+
+impl Eq for ActorCell {}
+
+impl Hash for ActorCell {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.id().hash(state);
+    }
+}
+
+impl fmt::Debug for ActorCell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.header().name {
+            Some(n) => write!(f, "ActorCell({} {:?})", self.id(), n),
+            None => write!(f, "ActorCell({})", self.id()),
+        }
+    }
+}
+
+impl fmt::Display for ActorCell {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.header().name {
+            Some(n) => write!(f, "{} ({})", n, self.id()),
+            None => write!(f, "{}", self.id()),
+        }
+    }
+}

@@ -1,0 +1,345 @@
+//! Spawning and the per-actor task: the message loop and the ordered shutdown.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::pin;
+use std::sync::Arc;
+use std::task::Poll;
+
+use tokio::task::JoinHandle;
+
+use crate::cell::{Header, Shared};
+use crate::errors::{Panicked, Reason};
+use crate::mailbox::{Mailbox, Next, Signal};
+use crate::node::record_dead_letters;
+use crate::{
+    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, BoxedState, SpawnError,
+    SupervisionEvent, registry,
+};
+
+/// Messages handled back to back before the actor yields to the scheduler, so that a
+/// busy actor cannot starve other tasks on its worker thread.
+const YIELD_EVERY: u32 = 128;
+
+/// How an actor ended.
+enum Exit {
+    Stopped(Option<String>),
+    Failed(ActorProcessingErr),
+    Killed,
+}
+
+/// How a hook ended.
+enum Outcome<T> {
+    Done(T),
+    Panicked(Panicked),
+    Killed,
+}
+
+impl Outcome<Result<(), ActorProcessingErr>> {
+    /// `None` to carry on, or the exit it causes.
+    fn exit(self) -> Option<Exit> {
+        match self {
+            Outcome::Done(Ok(())) => None,
+            Outcome::Done(Err(e)) => Some(Exit::Failed(e)),
+            Outcome::Panicked(p) => Some(Exit::Failed(Box::new(p))),
+            Outcome::Killed => Some(Exit::Killed),
+        }
+    }
+}
+
+/// Polls a hook, catching panics, and abandons it if the actor is killed while it is
+/// pending. No allocation: the hook's future lives in the caller's frame.
+async fn run_hook<M, T>(
+    mailbox: &Mailbox<M>,
+    hook: &'static str,
+    fut: impl Future<Output = T>,
+) -> Outcome<T> {
+    let mut fut = pin!(fut);
+    poll_fn(
+        |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
+            Ok(Poll::Ready(v)) => Poll::Ready(Outcome::Done(v)),
+            Ok(Poll::Pending) if mailbox.poll_kill(cx) => Poll::Ready(Outcome::Killed),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(payload) => Poll::Ready(Outcome::Panicked(Panicked::from_payload(hook, payload))),
+        },
+    )
+    .await
+}
+
+/// Undoes a half-done spawn if `pre_start` fails or the spawning future is dropped.
+struct StartGuard<'a, M: Send + 'static> {
+    shared: &'a Shared<M>,
+    armed: bool,
+}
+
+impl<M: Send + 'static> Drop for StartGuard<'_, M> {
+    fn drop(&mut self) {
+        if self.armed {
+            let header = &self.shared.header;
+            let (msgs, events) = self.shared.mailbox.end();
+            header.set_status(ActorStatus::Stopped);
+            if let Some(name) = &header.name {
+                registry::unregister(name, header.id);
+            }
+            record_dead_letters(header, msgs.len(), "actor failed to start");
+            drop((msgs, events));
+            header.set_exited();
+        }
+    }
+}
+
+pub(crate) async fn spawn<A: Actor>(
+    name: Option<String>,
+    actor: A,
+    args: A::Arguments,
+    supervisor: Option<ActorCell>,
+) -> Result<(ActorRef<A::Msg>, JoinHandle<()>), SpawnError> {
+    let name: Option<Arc<str>> = name.map(Into::into);
+    let shared = Arc::new(Shared {
+        header: Header::new(ActorId::next_local(), name.clone()),
+        mailbox: Mailbox::new(),
+    });
+    let myself = ActorRef { inner: shared };
+    if let Some(name) = name {
+        if !registry::register(name.clone(), myself.cell()) {
+            return Err(SpawnError::AlreadyRegistered(name.to_string()));
+        }
+    }
+
+    // `pre_start` runs in the spawning task: the caller waits for it anyway, and this
+    // saves a round trip through the scheduler.
+    let mut guard = StartGuard {
+        shared: &myself.inner,
+        armed: true,
+    };
+    let outcome = run_hook(
+        &myself.inner.mailbox,
+        "pre_start",
+        actor.pre_start(myself.clone(), args),
+    )
+    .await;
+    let state = match outcome {
+        Outcome::Done(Ok(state)) => state,
+        Outcome::Done(Err(e)) => return Err(SpawnError::StartupFailed(e)),
+        Outcome::Panicked(p) => return Err(SpawnError::StartupFailed(Box::new(p))),
+        Outcome::Killed => {
+            return Err(SpawnError::StartupFailed(Box::new(Reason(
+                "killed during pre_start".into(),
+            ))));
+        }
+    };
+    guard.armed = false;
+    drop(guard);
+    myself.inner.header.set_status(ActorStatus::Running);
+
+    if let Some(supervisor) = supervisor {
+        let cell = myself.cell();
+        cell.link(supervisor.clone());
+        if cell.supervisor().as_ref() == Some(&supervisor) {
+            let _ = supervisor.send_event(SupervisionEvent::ActorStarted(cell));
+        } else {
+            tracing::debug!(actor = %myself.id(), supervisor = %supervisor.id(),
+                "supervisor already ending; stopping the new child");
+            myself.stop(Some("supervisor ended".into()));
+        }
+    }
+
+    let handle = tokio::spawn(run(actor, state, myself.clone()));
+    Ok((myself, handle))
+}
+
+/// The actor's task.
+async fn run<A: Actor>(actor: A, mut state: A::State, myself: ActorRef<A::Msg>) {
+    let mut batch = VecDeque::new();
+    let exit = serve(&actor, &mut state, &myself, &mut batch).await;
+    record_dead_letters(&myself.inner.header, batch.len(), "actor stopped");
+    drop(batch);
+    terminate(&actor, state, myself, exit).await;
+}
+
+/// Runs `post_start`, then handles signals and messages until the actor should end.
+async fn serve<A: Actor>(
+    actor: &A,
+    state: &mut A::State,
+    myself: &ActorRef<A::Msg>,
+    batch: &mut VecDeque<A::Msg>,
+) -> Exit {
+    let mailbox = &myself.inner.mailbox;
+    let started = run_hook(
+        mailbox,
+        "post_start",
+        actor.post_start(myself.clone(), state),
+    )
+    .await;
+    if let Some(exit) = started.exit() {
+        return exit;
+    }
+    let mut handled = 0u32;
+    loop {
+        if mailbox.signaled() {
+            if let Some(signal) = mailbox.take_signal() {
+                if let Some(exit) = on_signal(actor, state, myself, signal).await {
+                    return exit;
+                }
+                continue;
+            }
+        }
+        if let Some(msg) = batch.pop_front() {
+            let outcome = run_hook(mailbox, "handle", actor.handle(myself.clone(), msg, state));
+            if let Some(exit) = outcome.await.exit() {
+                return exit;
+            }
+            handled += 1;
+            if handled == YIELD_EVERY {
+                handled = 0;
+                tokio::task::yield_now().await;
+            }
+            continue;
+        }
+        match poll_fn(|cx| mailbox.poll_next(batch, cx)).await {
+            Next::Messages => {}
+            Next::Drained => return Exit::Stopped(None),
+            Next::Signal(signal) => {
+                if let Some(exit) = on_signal(actor, state, myself, signal).await {
+                    return exit;
+                }
+            }
+        }
+    }
+}
+
+async fn on_signal<A: Actor>(
+    actor: &A,
+    state: &mut A::State,
+    myself: &ActorRef<A::Msg>,
+    signal: Signal,
+) -> Option<Exit> {
+    match signal {
+        Signal::Kill => Some(Exit::Killed),
+        Signal::Stop(reason) => Some(Exit::Stopped(reason)),
+        Signal::Event(evt) => {
+            let hook = actor.handle_supervisor_evt(myself.clone(), evt, state);
+            run_hook(&myself.inner.mailbox, "handle_supervisor_evt", hook)
+                .await
+                .exit()
+        }
+    }
+}
+
+/// The ordered end of an actor: children (last started first), `post_stop`, name
+/// release, supervisor notification, then waiters.
+async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A::Msg>, exit: Exit) {
+    let shared = &myself.inner;
+    let header = &shared.header;
+    let mailbox = &shared.mailbox;
+    header.set_status(ActorStatus::Stopping);
+    let leftover = mailbox.close();
+    record_dead_letters(header, leftover.len(), "actor stopped");
+    drop(leftover);
+
+    let mut exit = exit;
+    let children = header.close_links();
+    let mut killing = matches!(exit, Exit::Killed);
+    for child in children.iter().rev() {
+        if killing {
+            child.kill();
+        } else {
+            child.stop(Some("supervisor stopping".into()));
+        }
+        if let Outcome::Killed = run_hook(mailbox, "stop children", child.wait(None)).await {
+            killing = true;
+            exit = Exit::Killed;
+            child.kill();
+            child.wait(None).await.ok();
+        }
+    }
+
+    if !matches!(exit, Exit::Killed) {
+        let stopped = run_hook(
+            mailbox,
+            "post_stop",
+            actor.post_stop(myself.clone(), &mut state),
+        );
+        match (stopped.await.exit(), exit) {
+            (None, e) => exit = e,
+            (Some(Exit::Killed), _) => exit = Exit::Killed,
+            (Some(Exit::Failed(e)), Exit::Failed(first)) => {
+                tracing::warn!(actor = %header.id, error = %e, "post_stop failed after a failure");
+                exit = Exit::Failed(first);
+            }
+            (Some(new), _) => exit = new,
+        }
+    }
+
+    let (msgs, events) = mailbox.end();
+    record_dead_letters(header, msgs.len(), "actor stopped");
+    drop((msgs, events));
+    header.set_status(ActorStatus::Stopped);
+    if let Some(name) = &header.name {
+        registry::unregister(name, header.id);
+    }
+    let supervisor = header.set_supervisor(None);
+    if let Some(sup) = &supervisor {
+        sup.header().remove_child(header.id);
+    }
+
+    let cell = myself.cell();
+    let event = match exit {
+        Exit::Stopped(reason) => {
+            SupervisionEvent::ActorTerminated(cell, Some(BoxedState::new(state)), reason)
+        }
+        Exit::Killed => {
+            drop(state);
+            SupervisionEvent::ActorTerminated(cell, None, Some("killed".into()))
+        }
+        Exit::Failed(err) => {
+            drop(state);
+            if supervisor.is_none() {
+                tracing::error!(actor = %header.id, name = header.name.as_deref().unwrap_or(""),
+                    error = %err, "actor failed");
+            }
+            SupervisionEvent::ActorFailed(cell, err)
+        }
+    };
+    match supervisor {
+        Some(sup) => drop(sup.send_event(event)),
+        None => drop(event),
+    }
+    header.set_exited();
+}
+
+/// The error a supervisor fails with when a linked child fails and the supervisor uses
+/// the default `handle_supervisor_evt`. Its source is the child's error.
+pub(crate) struct LinkedFailure {
+    child: String,
+    source: ActorProcessingErr,
+}
+
+impl LinkedFailure {
+    pub(crate) fn new(child: &ActorCell, source: ActorProcessingErr) -> Self {
+        LinkedFailure {
+            child: child.to_string(),
+            source,
+        }
+    }
+}
+
+impl fmt::Debug for LinkedFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LinkedFailure({}: {:?})", self.child, self.source)
+    }
+}
+
+impl fmt::Display for LinkedFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "linked child {} failed: {}", self.child, self.source)
+    }
+}
+
+impl std::error::Error for LinkedFailure {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        Some(&*self.source)
+    }
+}
