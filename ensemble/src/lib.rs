@@ -53,6 +53,8 @@
 //! The runtime contract (ordering, signals, failure, names) is written down in
 //! `docs/SEMANTICS.md`, each rule with the test that proves it.
 #![forbid(unsafe_code)]
+// Library code never panics on user input: no unwrap, expect or panic outside tests.
+#![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
 mod actor;
 mod actor_ref;

@@ -1,0 +1,217 @@
+//! Test helpers: a scriptable worker actor, a shared log and an observer that forwards
+//! every supervision event to the test through a channel (an explicit acknowledgement:
+//! no test sleeps to wait for anything).
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::sync::{Arc, Mutex};
+
+use ensemble::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
+use tokio::sync::{mpsc, oneshot};
+
+/// A log shared between actors and the test.
+#[derive(Clone, Default)]
+pub struct Log(Arc<Mutex<Vec<String>>>);
+
+impl Log {
+    pub fn push(&self, s: impl Into<String>) {
+        self.0.lock().unwrap().push(s.into());
+    }
+    pub fn snapshot(&self) -> Vec<String> {
+        self.0.lock().unwrap().clone()
+    }
+    pub fn contains(&self, s: &str) -> bool {
+        self.0.lock().unwrap().iter().any(|x| x == s)
+    }
+}
+
+/// What a [`Worker`] can be told to do.
+pub enum Work {
+    /// Logs `"{label}:{n}"` and keeps `n`.
+    Record(u32),
+    /// Says it started, then waits for the gate to open before finishing.
+    Block {
+        started: oneshot::Sender<()>,
+        gate: oneshot::Receiver<()>,
+    },
+    /// Returns an error with this text.
+    Fail(String),
+    /// Panics with this text.
+    Panic(String),
+    /// Replies with every `n` recorded so far.
+    Get(RpcReplyPort<Vec<u32>>),
+    /// Says it started, then never finishes.
+    Hang(oneshot::Sender<()>),
+}
+
+/// A worker whose hooks all write to a shared log.
+pub struct Worker {
+    pub label: String,
+    pub log: Log,
+}
+
+impl Worker {
+    pub fn new(label: &str, log: &Log) -> Self {
+        Worker {
+            label: label.to_string(),
+            log: log.clone(),
+        }
+    }
+}
+
+impl Actor for Worker {
+    type Msg = Work;
+    type State = Vec<u32>;
+    type Arguments = ();
+
+    async fn pre_start(&self, _: ActorRef<Work>, _: ()) -> Result<Vec<u32>, ActorProcessingErr> {
+        self.log.push(format!("{}:pre_start", self.label));
+        Ok(Vec::new())
+    }
+
+    async fn post_start(
+        &self,
+        _: ActorRef<Work>,
+        _: &mut Vec<u32>,
+    ) -> Result<(), ActorProcessingErr> {
+        self.log.push(format!("{}:post_start", self.label));
+        Ok(())
+    }
+
+    async fn handle(
+        &self,
+        _: ActorRef<Work>,
+        msg: Work,
+        seen: &mut Vec<u32>,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            Work::Record(n) => {
+                self.log.push(format!("{}:{}", self.label, n));
+                seen.push(n);
+            }
+            Work::Block { started, gate } => {
+                let _ = started.send(());
+                let _ = gate.await;
+                self.log.push(format!("{}:unblocked", self.label));
+            }
+            Work::Fail(text) => return Err(text.into()),
+            Work::Panic(text) => panic!("{text}"),
+            Work::Get(reply) => reply.send(seen.clone())?,
+            Work::Hang(started) => {
+                let _ = started.send(());
+                std::future::pending::<()>().await;
+                self.log.push(format!("{}:hang-resumed", self.label));
+            }
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _: ActorRef<Work>,
+        _: &mut Vec<u32>,
+    ) -> Result<(), ActorProcessingErr> {
+        self.log.push(format!("{}:post_stop", self.label));
+        Ok(())
+    }
+}
+
+/// Blocks `worker` inside a handler; returns the gate that releases it.
+pub async fn block(worker: &ActorRef<Work>) -> oneshot::Sender<()> {
+    let (started_tx, started_rx) = oneshot::channel();
+    let (gate_tx, gate_rx) = oneshot::channel();
+    worker
+        .cast(Work::Block {
+            started: started_tx,
+            gate: gate_rx,
+        })
+        .unwrap_or_else(|_| panic!("worker closed"));
+    started_rx
+        .await
+        .expect("worker never started the blocking handler");
+    gate_tx
+}
+
+/// Puts `worker` into a handler that never finishes; returns once it runs.
+pub async fn hang(worker: &ActorRef<Work>) {
+    let (tx, rx) = oneshot::channel();
+    worker
+        .cast(Work::Hang(tx))
+        .unwrap_or_else(|_| panic!("worker closed"));
+    rx.await.expect("worker never started the hanging handler");
+}
+
+/// An actor that forwards every supervision event to the test.
+pub struct Observer;
+
+pub enum ObserverMsg {
+    Ping(RpcReplyPort<()>),
+}
+
+impl Actor for Observer {
+    type Msg = ObserverMsg;
+    type State = mpsc::UnboundedSender<SupervisionEvent>;
+    type Arguments = mpsc::UnboundedSender<SupervisionEvent>;
+
+    async fn pre_start(
+        &self,
+        _: ActorRef<ObserverMsg>,
+        tx: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(tx)
+    }
+
+    async fn handle(
+        &self,
+        _: ActorRef<ObserverMsg>,
+        msg: ObserverMsg,
+        _: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let ObserverMsg::Ping(reply) = msg;
+        reply.send(())?;
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        _: ActorRef<ObserverMsg>,
+        evt: SupervisionEvent,
+        tx: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let _ = tx.send(evt);
+        Ok(())
+    }
+}
+
+/// Spawns an observer; returns its cell (to pass as a supervisor) and the event stream.
+pub async fn observer() -> (
+    ActorRef<ObserverMsg>,
+    ActorCell,
+    mpsc::UnboundedReceiver<SupervisionEvent>,
+) {
+    let (tx, rx) = mpsc::unbounded_channel();
+    let (obs, _) = Actor::spawn(None, Observer, tx).await.expect("observer");
+    let cell = obs.cell();
+    (obs, cell, rx)
+}
+
+/// The next event, or a panic naming what was expected.
+pub async fn next_event(rx: &mut mpsc::UnboundedReceiver<SupervisionEvent>) -> SupervisionEvent {
+    rx.recv().await.expect("observer ended")
+}
+
+/// The full text of an error and its sources.
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(" <- ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
+/// Polls a future exactly once (to get a call's request queued without awaiting it).
+pub async fn poll_once<F: std::future::Future + Unpin>(fut: &mut F) -> std::task::Poll<F::Output> {
+    std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut *fut).poll(cx))).await
+}

@@ -1,0 +1,379 @@
+//! Links: supervision events, default escalation, ordered shutdown of children,
+//! final state hand-over, name release before notification.
+
+mod common;
+
+use common::{Log, Work, Worker, error_chain, next_event, observer};
+use ensemble::{
+    Actor, ActorCell, ActorProcessingErr, ActorRef, ActorStatus, BoxedStateError, SupervisionEvent,
+    registry,
+};
+
+#[tokio::test]
+async fn actor_started_is_the_first_event_then_terminated_with_reason() {
+    let log = Log::default();
+    let (_obs, sup, mut events) = observer().await;
+    let (w, _) = Actor::spawn_linked(None, Worker::new("c", &log), (), sup.clone())
+        .await
+        .unwrap();
+    match next_event(&mut events).await {
+        SupervisionEvent::ActorStarted(cell) => assert_eq!(cell.id(), w.id()),
+        other => panic!("unexpected {other:?}"),
+    }
+    assert_eq!(w.cell().supervisor(), Some(sup.clone()));
+    assert_eq!(sup.children(), vec![w.cell()]);
+    w.cast(Work::Record(3)).unwrap();
+    assert_eq!(w.call(Work::Get, None).await.unwrap(), vec![3]);
+    w.stop(Some("bye".into()));
+    match next_event(&mut events).await {
+        SupervisionEvent::ActorTerminated(cell, Some(mut state), Some(reason)) => {
+            assert_eq!(cell, w.cell());
+            assert_eq!(reason, "bye");
+            // A wrong type leaves the state in place; the right one takes it once.
+            assert_eq!(
+                state.take::<String>().unwrap_err(),
+                BoxedStateError::WrongType
+            );
+            assert_eq!(state.take::<Vec<u32>>().unwrap(), vec![3]);
+            assert_eq!(
+                state.take::<Vec<u32>>().unwrap_err(),
+                BoxedStateError::AlreadyTaken
+            );
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(
+        sup.children().is_empty(),
+        "children() lists live children only"
+    );
+}
+
+/// A parent with default supervision, itself supervised by the test's observer.
+struct Parent;
+
+impl Actor for Parent {
+    type Msg = ();
+    type State = ();
+    type Arguments = ();
+    async fn pre_start(&self, _: ActorRef<()>, _: ()) -> Result<(), ActorProcessingErr> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_failed_child_fails_its_parent_by_default() {
+    let log = Log::default();
+    let (_obs, sup, mut events) = observer().await;
+    let (parent, parent_handle) = Actor::spawn_linked(None, Parent, (), sup).await.unwrap();
+    let _ = next_event(&mut events).await; // parent started
+    let (child, _) = Actor::spawn_linked(
+        Some("sl-failing-child".into()),
+        Worker::new("fc", &log),
+        (),
+        parent.cell(),
+    )
+    .await
+    .unwrap();
+    child.cast(Work::Fail("disk full".into())).unwrap();
+    parent_handle.await.unwrap();
+    assert_eq!(parent.status(), ActorStatus::Stopped);
+    match next_event(&mut events).await {
+        SupervisionEvent::ActorFailed(cell, err) => {
+            assert_eq!(cell, parent.cell());
+            let chain = error_chain(&*err);
+            assert!(chain.contains("sl-failing-child"), "{chain}");
+            assert!(chain.contains("disk full"), "{chain}");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(log.contains("fc:post_stop"));
+}
+
+#[tokio::test]
+async fn a_child_that_stops_normally_is_ignored_by_default() {
+    let log = Log::default();
+    let (parent, _) = Actor::spawn(None, Parent, ()).await.unwrap();
+    let (child, child_handle) =
+        Actor::spawn_linked(None, Worker::new("n", &log), (), parent.cell())
+            .await
+            .unwrap();
+    child.stop(None);
+    child_handle.await.unwrap();
+    // The event has been delivered (it overtakes this call, which is queued after it).
+    let (kid, _) = Actor::spawn(None, Worker::new("probe", &log), ())
+        .await
+        .unwrap();
+    kid.call(Work::Get, None).await.unwrap();
+    assert_eq!(parent.status(), ActorStatus::Running);
+    assert!(parent.cell().children().is_empty());
+}
+
+#[tokio::test]
+async fn a_panic_is_reported_as_actor_failed_with_its_message_after_post_stop() {
+    let log = Log::default();
+    let (_obs, sup, mut events) = observer().await;
+    let (w, _) = Actor::spawn_linked(None, Worker::new("p", &log), (), sup)
+        .await
+        .unwrap();
+    let _ = next_event(&mut events).await;
+    w.cast(Work::Panic("boom 42".into())).unwrap();
+    match next_event(&mut events).await {
+        SupervisionEvent::ActorFailed(cell, err) => {
+            assert_eq!(cell, w.cell());
+            assert!(err.to_string().contains("boom 42"), "{err}");
+            // post_stop ran before the supervisor heard of the failure.
+            assert!(log.contains("p:post_stop"));
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn killed_child_reports_killed_without_state() {
+    let log = Log::default();
+    let (_obs, sup, mut events) = observer().await;
+    let (w, _) = Actor::spawn_linked(None, Worker::new("kk", &log), (), sup)
+        .await
+        .unwrap();
+    let _ = next_event(&mut events).await;
+    w.kill();
+    match next_event(&mut events).await {
+        SupervisionEvent::ActorTerminated(_, state, Some(reason)) => {
+            assert!(state.is_none());
+            assert_eq!(reason, "killed");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}
+
+/// A parent that starts three logging children in `pre_start`.
+struct Family {
+    log: Log,
+    fail: bool,
+}
+
+impl Actor for Family {
+    type Msg = ();
+    type State = ();
+    type Arguments = ();
+    async fn pre_start(&self, me: ActorRef<()>, _: ()) -> Result<(), ActorProcessingErr> {
+        for label in ["c1", "c2", "c3"] {
+            Actor::spawn_linked(None, Worker::new(label, &self.log), (), me.cell()).await?;
+        }
+        Ok(())
+    }
+    async fn handle(&self, _: ActorRef<()>, _: (), _: &mut ()) -> Result<(), ActorProcessingErr> {
+        if self.fail {
+            return Err("parent broke".into());
+        }
+        Ok(())
+    }
+    async fn post_stop(&self, me: ActorRef<()>, _: &mut ()) -> Result<(), ActorProcessingErr> {
+        // Every child has ended before the parent's own post_stop.
+        assert!(me.cell().children().is_empty());
+        self.log.push("parent:post_stop");
+        Ok(())
+    }
+}
+
+fn stop_order(log: &Log) -> Vec<String> {
+    log.snapshot()
+        .into_iter()
+        .filter(|l| l.ends_with("post_stop"))
+        .collect()
+}
+
+#[tokio::test]
+async fn a_stopping_parent_stops_children_last_started_first_before_its_post_stop() {
+    let log = Log::default();
+    let (parent, handle) = Actor::spawn(
+        None,
+        Family {
+            log: log.clone(),
+            fail: false,
+        },
+        (),
+    )
+    .await
+    .unwrap();
+    assert_eq!(parent.cell().children().len(), 3);
+    parent.stop(None);
+    handle.await.unwrap();
+    assert_eq!(
+        stop_order(&log),
+        [
+            "c3:post_stop",
+            "c2:post_stop",
+            "c1:post_stop",
+            "parent:post_stop"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_failing_parent_stops_children_first_too() {
+    let log = Log::default();
+    let (parent, handle) = Actor::spawn(
+        None,
+        Family {
+            log: log.clone(),
+            fail: true,
+        },
+        (),
+    )
+    .await
+    .unwrap();
+    parent.cast(()).unwrap();
+    handle.await.unwrap();
+    assert_eq!(
+        stop_order(&log),
+        [
+            "c3:post_stop",
+            "c2:post_stop",
+            "c1:post_stop",
+            "parent:post_stop"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_killed_parent_kills_its_children() {
+    let log = Log::default();
+    let (parent, handle) = Actor::spawn(
+        None,
+        Family {
+            log: log.clone(),
+            fail: false,
+        },
+        (),
+    )
+    .await
+    .unwrap();
+    let children = parent.cell().children();
+    parent.kill();
+    handle.await.unwrap();
+    assert!(stop_order(&log).is_empty(), "no post_stop after a kill");
+    assert!(children.iter().all(|c| c.status() == ActorStatus::Stopped));
+}
+
+/// Respawns its child under the same name from inside `handle_supervisor_evt`.
+struct Respawner {
+    log: Log,
+    name: String,
+    report: tokio::sync::mpsc::UnboundedSender<(bool, Option<ActorCell>)>,
+}
+
+impl Actor for Respawner {
+    type Msg = ();
+    type State = ();
+    type Arguments = ();
+    async fn pre_start(&self, me: ActorRef<()>, _: ()) -> Result<(), ActorProcessingErr> {
+        Actor::spawn_linked(
+            Some(self.name.clone()),
+            Worker::new("r", &self.log),
+            (),
+            me.cell(),
+        )
+        .await?;
+        Ok(())
+    }
+    async fn handle_supervisor_evt(
+        &self,
+        me: ActorRef<()>,
+        evt: SupervisionEvent,
+        _: &mut (),
+    ) -> Result<(), ActorProcessingErr> {
+        if let SupervisionEvent::ActorFailed(..) = evt {
+            let free = registry::where_is(&self.name).is_none();
+            let respawned = Actor::spawn_linked(
+                Some(self.name.clone()),
+                Worker::new("r2", &self.log),
+                (),
+                me.cell(),
+            )
+            .await
+            .ok()
+            .map(|(r, _)| r.cell());
+            let _ = self.report.send((free, respawned));
+        }
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn a_name_is_released_before_the_supervisor_hears_so_it_can_respawn_it() {
+    let log = Log::default();
+    let name = "sl-respawned".to_string();
+    let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
+    let (_parent, _) = Actor::spawn(
+        None,
+        Respawner {
+            log: log.clone(),
+            name: name.clone(),
+            report: tx,
+        },
+        (),
+    )
+    .await
+    .unwrap();
+    let first = ActorRef::<Work>::where_is(&name).unwrap();
+    first.cast(Work::Fail("crash".into())).unwrap();
+    let (was_free, respawned) = rx.recv().await.unwrap();
+    assert!(was_free);
+    let respawned = respawned.expect("respawn under the same name");
+    assert_ne!(respawned.id(), first.id());
+    assert_eq!(registry::where_is(&name).unwrap().id(), respawned.id());
+}
+
+#[tokio::test]
+async fn join_handle_resolves_after_the_supervisor_was_told() {
+    let log = Log::default();
+    let (obs, sup, mut events) = observer().await;
+    let (w, handle) = Actor::spawn_linked(None, Worker::new("j", &log), (), sup)
+        .await
+        .unwrap();
+    let _ = next_event(&mut events).await;
+    w.stop(None);
+    handle.await.unwrap();
+    // The event was queued before the handle resolved, and events overtake messages, so
+    // it is already forwarded once a round trip through the observer completes.
+    obs.call(common::ObserverMsg::Ping, None).await.unwrap();
+    assert!(matches!(
+        events.try_recv(),
+        Ok(SupervisionEvent::ActorTerminated(..))
+    ));
+}
+
+#[tokio::test]
+async fn link_and_unlink_by_hand() {
+    let log = Log::default();
+    let (_obs, sup, mut events) = observer().await;
+    let (w, _) = Actor::spawn(None, Worker::new("l", &log), ())
+        .await
+        .unwrap();
+    w.cell().link(sup.clone());
+    assert_eq!(w.cell().supervisor(), Some(sup.clone()));
+    w.cell().unlink(sup.clone());
+    assert!(w.cell().supervisor().is_none());
+    assert!(sup.children().is_empty());
+    w.cell().link(sup.clone());
+    w.stop(None);
+    assert!(matches!(
+        next_event(&mut events).await,
+        SupervisionEvent::ActorTerminated(..)
+    ));
+}
+
+#[tokio::test]
+async fn a_child_spawned_under_an_ended_supervisor_is_stopped() {
+    let log = Log::default();
+    let (parent, handle) = Actor::spawn(None, Parent, ()).await.unwrap();
+    parent.stop(None);
+    handle.await.unwrap();
+    let (child, child_handle) =
+        Actor::spawn_linked(None, Worker::new("orphan", &log), (), parent.cell())
+            .await
+            .unwrap();
+    child_handle.await.unwrap();
+    assert_eq!(child.status(), ActorStatus::Stopped);
+}
