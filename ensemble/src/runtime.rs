@@ -4,9 +4,10 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
 use std::pin::pin;
 use std::sync::Arc;
-use std::task::Poll;
+use std::task::{Context, Poll};
 
 use tokio::task::JoinHandle;
 
@@ -49,23 +50,38 @@ impl Outcome<Result<(), ActorProcessingErr>> {
     }
 }
 
-/// Polls a hook, catching panics, and abandons it if the actor is killed while it is
-/// pending. No allocation: the hook's future lives in the caller's frame.
-async fn run_hook<M, T>(
+/// Polls a hook once, catching panics; a hook that is pending is abandoned if the actor
+/// has been killed. The hook's future stays pinned in the caller's frame: no allocation.
+fn poll_hook<M, F: Future>(
+    mailbox: &Mailbox<M>,
+    hook: &'static str,
+    fut: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Outcome<F::Output>> {
+    match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
+        Ok(Poll::Ready(v)) => Poll::Ready(Outcome::Done(v)),
+        Ok(Poll::Pending) if mailbox.poll_kill(cx) => Poll::Ready(Outcome::Killed),
+        Ok(Poll::Pending) => Poll::Pending,
+        Err(payload) => Poll::Ready(Outcome::Panicked(Panicked::from_payload(hook, payload))),
+    }
+}
+
+/// Runs a hook to completion under [`poll_hook`]. A macro rather than an `async fn` so
+/// the hook's future is stored once, in the caller's state, not copied into a callee's.
+macro_rules! run_hook {
+    ($mailbox:expr, $hook:expr, $fut:expr) => {{
+        let mut fut = pin!($fut);
+        poll_fn(|cx| poll_hook($mailbox, $hook, fut.as_mut(), cx)).await
+    }};
+}
+
+/// Runs a boxed hook to completion; for rare paths kept out of the idle task's size.
+async fn run_boxed_hook<M, T>(
     mailbox: &Mailbox<M>,
     hook: &'static str,
     fut: impl Future<Output = T>,
 ) -> Outcome<T> {
-    let mut fut = pin!(fut);
-    poll_fn(
-        |cx| match catch_unwind(AssertUnwindSafe(|| fut.as_mut().poll(cx))) {
-            Ok(Poll::Ready(v)) => Poll::Ready(Outcome::Done(v)),
-            Ok(Poll::Pending) if mailbox.poll_kill(cx) => Poll::Ready(Outcome::Killed),
-            Ok(Poll::Pending) => Poll::Pending,
-            Err(payload) => Poll::Ready(Outcome::Panicked(Panicked::from_payload(hook, payload))),
-        },
-    )
-    .await
+    run_hook!(mailbox, hook, fut)
 }
 
 /// Undoes a half-done spawn if `pre_start` fails or the spawning future is dropped.
@@ -114,12 +130,11 @@ pub(crate) async fn spawn<A: Actor>(
         shared: &myself.inner,
         armed: true,
     };
-    let outcome = run_hook(
+    let outcome = run_hook!(
         &myself.inner.mailbox,
         "pre_start",
-        actor.pre_start(myself.clone(), args),
-    )
-    .await;
+        actor.pre_start(myself.clone(), args)
+    );
     let state = match outcome {
         Outcome::Done(Ok(state)) => state,
         Outcome::Done(Err(e)) => return Err(SpawnError::StartupFailed(e)),
@@ -150,82 +165,64 @@ pub(crate) async fn spawn<A: Actor>(
     Ok((myself, handle))
 }
 
-/// The actor's task.
+/// The actor's task: `post_start`, then signals and messages until the actor should
+/// end, then the (boxed) shutdown.
+///
+/// One flat `async fn` on purpose: every nested `async fn` would store its own copy of
+/// the references it is given, and this future's size is what every idle actor costs.
 async fn run<A: Actor>(actor: A, mut state: A::State, myself: ActorRef<A::Msg>) {
-    let mut batch = VecDeque::new();
-    let exit = serve(&actor, &mut state, &myself, &mut batch).await;
-    record_dead_letters(&myself.inner.header, batch.len(), "actor stopped");
-    drop(batch);
-    terminate(&actor, state, myself, exit).await;
-}
-
-/// Runs `post_start`, then handles signals and messages until the actor should end.
-async fn serve<A: Actor>(
-    actor: &A,
-    state: &mut A::State,
-    myself: &ActorRef<A::Msg>,
-    batch: &mut VecDeque<A::Msg>,
-) -> Exit {
     let mailbox = &myself.inner.mailbox;
-    let started = run_hook(
+    let mut batch = VecDeque::new();
+    let mut handled = 0u32;
+    let started = run_hook!(
         mailbox,
         "post_start",
-        actor.post_start(myself.clone(), state),
-    )
-    .await;
-    if let Some(exit) = started.exit() {
-        return exit;
-    }
-    let mut handled = 0u32;
-    loop {
-        if mailbox.signaled() {
-            if let Some(signal) = mailbox.take_signal() {
-                if let Some(exit) = on_signal(actor, state, myself, signal).await {
-                    return exit;
+        actor.post_start(myself.clone(), &mut state)
+    );
+    let exit = match started.exit() {
+        Some(exit) => exit,
+        None => loop {
+            let signal = if mailbox.signaled() {
+                mailbox.take_signal()
+            } else if let Some(msg) = batch.pop_front() {
+                let hook = actor.handle(myself.clone(), msg, &mut state);
+                if let Some(exit) = run_hook!(mailbox, "handle", hook).exit() {
+                    break exit;
+                }
+                handled += 1;
+                if handled == YIELD_EVERY {
+                    handled = 0;
+                    tokio::task::yield_now().await;
                 }
                 continue;
-            }
-        }
-        if let Some(msg) = batch.pop_front() {
-            let outcome = run_hook(mailbox, "handle", actor.handle(myself.clone(), msg, state));
-            if let Some(exit) = outcome.await.exit() {
-                return exit;
-            }
-            handled += 1;
-            if handled == YIELD_EVERY {
-                handled = 0;
-                tokio::task::yield_now().await;
-            }
-            continue;
-        }
-        match poll_fn(|cx| mailbox.poll_next(batch, cx)).await {
-            Next::Messages => {}
-            Next::Drained => return Exit::Stopped(None),
-            Next::Signal(signal) => {
-                if let Some(exit) = on_signal(actor, state, myself, signal).await {
-                    return exit;
+            } else {
+                match poll_fn(|cx| mailbox.poll_next(&mut batch, cx)).await {
+                    Next::Messages => continue,
+                    Next::Drained => break Exit::Stopped(None),
+                    Next::Signal(signal) => Some(signal),
+                }
+            };
+            match signal {
+                None => {}
+                Some(Signal::Kill) => break Exit::Killed,
+                Some(Signal::Stop(reason)) => break Exit::Stopped(reason),
+                Some(Signal::Event(evt)) => {
+                    // Supervision events are rare; boxing their hook keeps its state (the
+                    // event, the hook's future) out of every idle actor's task.
+                    let hook = actor.handle_supervisor_evt(myself.clone(), evt, &mut state);
+                    let outcome = Box::pin(run_boxed_hook(mailbox, "handle_supervisor_evt", hook));
+                    if let Some(exit) = outcome.await.exit() {
+                        break exit;
+                    }
                 }
             }
-        }
-    }
-}
-
-async fn on_signal<A: Actor>(
-    actor: &A,
-    state: &mut A::State,
-    myself: &ActorRef<A::Msg>,
-    signal: Signal,
-) -> Option<Exit> {
-    match signal {
-        Signal::Kill => Some(Exit::Killed),
-        Signal::Stop(reason) => Some(Exit::Stopped(reason)),
-        Signal::Event(evt) => {
-            let hook = actor.handle_supervisor_evt(myself.clone(), evt, state);
-            run_hook(&myself.inner.mailbox, "handle_supervisor_evt", hook)
-                .await
-                .exit()
-        }
-    }
+        },
+    };
+    record_dead_letters(&myself.inner.header, batch.len(), "actor stopped");
+    drop(batch);
+    // Shutdown runs once per actor; boxing it keeps its large state out of every idle
+    // actor's task (one allocation at the end of life, none per message).
+    Box::pin(terminate(&actor, state, myself, exit)).await;
 }
 
 /// The ordered end of an actor: children (last started first), `post_stop`, name
@@ -248,21 +245,21 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
         } else {
             child.stop(Some("supervisor stopping".into()));
         }
-        if let Outcome::Killed = run_hook(mailbox, "stop children", child.wait(None)).await {
+        if let Outcome::Killed = run_hook!(mailbox, "stop children", child.header().exited()) {
             killing = true;
             exit = Exit::Killed;
             child.kill();
-            child.wait(None).await.ok();
+            child.header().exited().await;
         }
     }
 
     if !matches!(exit, Exit::Killed) {
-        let stopped = run_hook(
+        let stopped = run_hook!(
             mailbox,
             "post_stop",
-            actor.post_stop(myself.clone(), &mut state),
+            actor.post_stop(myself.clone(), &mut state)
         );
-        match (stopped.await.exit(), exit) {
+        match (stopped.exit(), exit) {
             (None, e) => exit = e,
             (Some(Exit::Killed), _) => exit = Exit::Killed,
             (Some(Exit::Failed(e)), Exit::Failed(first)) => {
@@ -341,5 +338,61 @@ impl fmt::Display for LinkedFailure {
 impl std::error::Error for LinkedFailure {
     fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
         Some(&*self.source)
+    }
+}
+
+#[cfg(test)]
+mod size_guard {
+    //! An idle actor costs its task (this future plus tokio's ~112 bytes, rounded up to
+    //! 128) and its shared block. These bounds catch a change that silently grows either.
+    use super::*;
+    use crate::RpcReplyPort;
+
+    type CounterMsg = (u64, Option<RpcReplyPort<u64>>);
+    struct Counter;
+    impl Actor for Counter {
+        type Msg = CounterMsg;
+        type State = u64;
+        type Arguments = ();
+        async fn pre_start(
+            &self,
+            _: ActorRef<CounterMsg>,
+            _: (),
+        ) -> Result<u64, ActorProcessingErr> {
+            Ok(0)
+        }
+        async fn handle(
+            &self,
+            _: ActorRef<CounterMsg>,
+            m: CounterMsg,
+            n: &mut u64,
+        ) -> Result<(), ActorProcessingErr> {
+            *n += m.0;
+            if let Some(r) = m.1 {
+                r.send(*n)?;
+            }
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn idle_actor_stays_small() {
+        let myself = ActorRef {
+            inner: Arc::new(Shared {
+                header: Header::new(ActorId::next_local(), None),
+                mailbox: Mailbox::<CounterMsg>::new(),
+            }),
+        };
+        let task = run(Counter, 0, myself);
+        let task_size = std::mem::size_of_val(&task);
+        let shared_size = std::mem::size_of::<Shared<CounterMsg>>();
+        assert!(
+            task_size <= 256,
+            "actor task future grew to {task_size} bytes"
+        );
+        assert!(
+            shared_size <= 272,
+            "shared actor block grew to {shared_size} bytes"
+        );
     }
 }
