@@ -81,3 +81,8 @@ pub use supervision::{BoxedState, BoxedStateError, SupervisionEvent};
 /// The error a hook returns to fail its actor. Anything that implements
 /// `std::error::Error + Send + Sync` converts into it with `?`, as do `String` and `&str`.
 pub type ActorProcessingErr = Box<dyn std::error::Error + Send + Sync + 'static>;
+
+/// The README's examples, compiled and run as doctests.
+#[cfg(doctest)]
+#[doc = include_str!("../../README.md")]
+struct ReadmeDoctests;

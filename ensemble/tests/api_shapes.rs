@@ -137,3 +137,18 @@ async fn async_trait_attribute_is_accepted_and_changes_nothing() {
     a.stop(None);
     h.await.unwrap();
 }
+
+#[test]
+fn readme_example_is_the_counter_example() {
+    let readme = include_str!("../../README.md");
+    let example = include_str!("../examples/counter.rs");
+    let code: String = example
+        .lines()
+        .filter(|l| !l.starts_with("//!"))
+        .map(|l| format!("{l}\n"))
+        .collect();
+    assert!(
+        readme.contains(&code),
+        "README example drifted from examples/counter.rs"
+    );
+}

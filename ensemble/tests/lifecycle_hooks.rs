@@ -169,3 +169,22 @@ async fn stop_and_wait_returns_after_post_stop() {
     w.wait(None).await.unwrap();
     w.kill_and_wait(None).await.unwrap();
 }
+
+#[tokio::test]
+async fn dropping_every_ref_does_not_stop_an_actor() {
+    let log = Log::default();
+    let (w, handle) = Actor::spawn(Some("lh-unheld".into()), Worker::new("u", &log), ())
+        .await
+        .unwrap();
+    let id = w.id();
+    drop(w);
+    let again = ActorRef::<Work>::where_is("lh-unheld").expect("still registered");
+    assert_eq!(again.id(), id);
+    assert_eq!(
+        again.call(Work::Get, None).await.unwrap(),
+        Vec::<u32>::new()
+    );
+    assert_eq!(again.status(), ActorStatus::Running);
+    again.stop(None);
+    handle.await.unwrap();
+}
