@@ -50,8 +50,7 @@ fn run_captured(f: impl std::future::Future<Output = ()>) -> Vec<(Level, String,
         .build()
         .unwrap();
     tracing::subscriber::with_default(capture.clone(), || rt.block_on(f));
-    let events = capture.0.lock().unwrap().clone();
-    events
+    capture.0.lock().unwrap().clone()
 }
 
 #[test]
