@@ -268,6 +268,7 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
             }
             (Some(new), _) => exit = new,
         }
+        tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "post_stop done");
     }
 
     let (msgs, events) = mailbox.end();
@@ -276,6 +277,7 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
     header.set_status(ActorStatus::Stopped);
     if let Some(name) = &header.name {
         registry::unregister(name, header.id);
+        tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "name released");
     }
     let supervisor = header.set_supervisor(None);
     if let Some(sup) = &supervisor {
@@ -301,10 +303,14 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
         }
     };
     match supervisor {
-        Some(sup) => drop(sup.send_event(event)),
+        Some(sup) => {
+            drop(sup.send_event(event));
+            tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "supervisor told");
+        }
         None => drop(event),
     }
     header.set_exited();
+    tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "ended");
 }
 
 /// The error a supervisor fails with when a linked child fails and the supervisor uses

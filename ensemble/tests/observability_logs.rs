@@ -92,3 +92,58 @@ fn dead_letters_are_reported_on_their_target() {
         "{events:?}"
     );
 }
+
+/// The lifecycle steps an actor reports at TRACE, in the order they happened.
+fn lifecycle_of(events: &[(Level, String, String)], id: ensemble::ActorId) -> Vec<String> {
+    let actor = format!("actor={id} ");
+    events
+        .iter()
+        .filter(|(_, target, f)| target == "ensemble::lifecycle" && f.contains(&actor))
+        .map(|(_, _, f)| {
+            let start = f.find("message=").map(|i| i + 8).unwrap_or(0);
+            f[start..]
+                .split(" actor=")
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_string()
+        })
+        .collect()
+}
+
+#[test]
+fn an_ending_actor_runs_post_stop_then_releases_its_name_then_tells_its_supervisor() {
+    let ids = Arc::new(Mutex::new(Vec::new()));
+    let ids2 = ids.clone();
+    let events = run_captured(async move {
+        let log = Log::default();
+        let (_obs, sup, mut evts) = common::observer().await;
+        for (i, fail) in [false, true].into_iter().enumerate() {
+            let name = format!("ol-order-{i}");
+            let (w, handle) =
+                Actor::spawn_linked(Some(name), Worker::new("o", &log), (), sup.clone())
+                    .await
+                    .unwrap();
+            ids2.lock().unwrap().push(w.id());
+            let _ = common::next_event(&mut evts).await;
+            if fail {
+                w.cast(Work::Fail("x".into())).unwrap();
+            } else {
+                w.stop(None);
+            }
+            handle.await.unwrap();
+        }
+    });
+    for id in ids.lock().unwrap().iter() {
+        assert_eq!(
+            lifecycle_of(&events, *id),
+            [
+                "post_stop done",
+                "name released",
+                "supervisor told",
+                "ended"
+            ],
+            "{events:?}"
+        );
+    }
+}

@@ -3,6 +3,28 @@
 mod common;
 
 use common::{Log, Work, Worker, block, hang, next_event, observer};
+use tokio::sync::oneshot;
+
+/// Queues a blocking message followed by `then` before the actor runs (the test runtime
+/// is single-threaded), so the actor takes all of them into its local batch at once; then
+/// waits until the blocking handler runs. Signals sent now must overtake the batched
+/// messages, not just the ones still in the shared queue.
+async fn block_with_batched(w: &ActorRef<Work>, then: Vec<Work>) -> oneshot::Sender<()> {
+    let (started_tx, started_rx) = oneshot::channel();
+    let (gate_tx, gate_rx) = oneshot::channel();
+    assert!(
+        w.cast(Work::Block {
+            started: started_tx,
+            gate: gate_rx
+        })
+        .is_ok()
+    );
+    for m in then {
+        assert!(w.cast(m).is_ok());
+    }
+    started_rx.await.unwrap();
+    gate_tx
+}
 use ensemble::{Actor, ActorProcessingErr, ActorRef, SendError, SupervisionEvent, node};
 
 #[tokio::test]
@@ -26,6 +48,36 @@ async fn stop_lets_the_running_handler_finish_and_skips_queued_messages() {
     // The four queued messages were counted as dead letters, not silently lost.
     assert_eq!(w.cell().dead_letters(), 4);
     assert!(node::dead_letters() >= before + 4);
+}
+
+#[tokio::test]
+async fn stop_overtakes_messages_already_taken_into_the_actors_batch() {
+    let log = Log::default();
+    let (w, handle) = Actor::spawn(None, Worker::new("sb", &log), ())
+        .await
+        .unwrap();
+    let gate = block_with_batched(&w, (1..=3).map(Work::Record).collect()).await;
+    w.stop(None);
+    gate.send(()).unwrap();
+    handle.await.unwrap();
+    assert!(!log.contains("sb:1"), "{:?}", log.snapshot());
+    assert_eq!(w.cell().dead_letters(), 3);
+}
+
+#[tokio::test]
+async fn kill_is_taken_before_stop_when_both_are_pending() {
+    let log = Log::default();
+    let (w, handle) = Actor::spawn(None, Worker::new("kp", &log), ())
+        .await
+        .unwrap();
+    // The actor has not run yet on this single-threaded runtime: both signals are
+    // pending together when it first looks at its mailbox.
+    w.cast(Work::Record(1)).unwrap();
+    w.stop(None);
+    w.kill();
+    handle.await.unwrap();
+    assert!(!log.contains("kp:post_stop"), "kill must win over stop");
+    assert!(!log.contains("kp:1"));
 }
 
 #[tokio::test]
@@ -182,9 +234,7 @@ async fn supervision_events_overtake_queued_messages() {
     let (parent, _) = Actor::spawn(None, Recorder { log: log.clone() }, ())
         .await
         .unwrap();
-    let gate = block(&parent).await;
-    parent.cast(Work::Record(1)).unwrap();
-    parent.cast(Work::Record(2)).unwrap();
+    let gate = block_with_batched(&parent, vec![Work::Record(1), Work::Record(2)]).await;
     let child_log = Log::default();
     let (child, child_handle) =
         Actor::spawn_linked(None, Worker::new("c", &child_log), (), parent.cell())
