@@ -74,8 +74,39 @@ pub(crate) struct Header {
 struct Links {
     supervisor: Option<ActorCell>,
     children: Vec<ActorCell>,
+    /// How this actor's supervisor shuts it down.
+    shutdown: Shutdown,
     /// Set when the actor starts terminating: no more children can link to it.
     closed: bool,
+    /// Set when the actor has told its monitors of its end: later monitors get `NoProc`.
+    down: bool,
+    /// Monitors in both directions; allocated only for actors that use them.
+    watch: Option<Box<Watch>>,
+}
+
+#[derive(Default)]
+struct Watch {
+    /// Actors watching this one.
+    watchers: Vec<ActorCell>,
+    /// Actors this one watches.
+    watching: Vec<ActorCell>,
+}
+
+/// How a supervisor shuts a child down when it stops (or restarts) it.
+///
+/// Set per child by the [`Supervisor`](crate::supervisor::Supervisor) from its child spec;
+/// any other linked child is shut down with `Infinity`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Shutdown {
+    /// Kill at once: `post_stop` does not run.
+    Brutal,
+    /// Ask to stop, then kill if the child has not ended within this time.
+    Timeout(Duration),
+    /// Ask to stop and wait for as long as it takes (the default; OTP's choice for
+    /// supervisor children).
+    #[default]
+    Infinity,
 }
 
 impl Header {
@@ -135,6 +166,70 @@ impl Header {
 
     pub(crate) fn set_supervisor(&self, supervisor: Option<ActorCell>) -> Option<ActorCell> {
         std::mem::replace(&mut self.links().supervisor, supervisor)
+    }
+
+    pub(crate) fn shutdown_policy(&self) -> Shutdown {
+        self.links().shutdown
+    }
+
+    pub(crate) fn set_shutdown_policy(&self, shutdown: Shutdown) {
+        self.links().shutdown = shutdown;
+    }
+
+    /// Puts the children in the given order (ids not listed keep their relative order,
+    /// after the listed ones). Parents shut children down in reverse of this order.
+    pub(crate) fn order_children(&self, order: &[ActorId]) {
+        let rank = |c: &ActorCell| {
+            order
+                .iter()
+                .position(|id| *id == c.id())
+                .unwrap_or(usize::MAX)
+        };
+        self.links().children.sort_by_key(rank);
+    }
+
+    /// Registers `watcher`; `false` if this actor has already told its monitors.
+    fn add_watcher(&self, watcher: &ActorCell) -> bool {
+        let mut links = self.links();
+        if links.down {
+            return false;
+        }
+        let watch = links.watch.get_or_insert_with(Default::default);
+        if !watch.watchers.contains(watcher) {
+            watch.watchers.push(watcher.clone());
+        }
+        true
+    }
+
+    pub(crate) fn forget_watcher(&self, watcher: ActorId) {
+        if let Some(w) = self.links().watch.as_mut() {
+            w.watchers.retain(|c| c.id() != watcher);
+        }
+    }
+
+    fn add_watching(&self, target: &ActorCell) {
+        let mut links = self.links();
+        let watch = links.watch.get_or_insert_with(Default::default);
+        if !watch.watching.contains(target) {
+            watch.watching.push(target.clone());
+        }
+    }
+
+    pub(crate) fn forget_watched(&self, target: ActorId) {
+        if let Some(w) = self.links().watch.as_mut() {
+            w.watching.retain(|c| c.id() != target);
+        }
+    }
+
+    /// Marks the actor down and takes its watchers (to tell) and the actors it watched
+    /// (to forget it).
+    pub(crate) fn take_watch(&self) -> (Vec<ActorCell>, Vec<ActorCell>) {
+        let mut links = self.links();
+        links.down = true;
+        match links.watch.take() {
+            Some(w) => (w.watchers, w.watching),
+            None => (Vec::new(), Vec::new()),
+        }
     }
 
     /// Stops new children from linking and returns the live ones, in start order.
@@ -358,6 +453,33 @@ impl ActorCell {
             drop(links);
             supervisor.header().remove_child(self.id());
         }
+    }
+
+    /// Monitors `target`: this actor will receive
+    /// [`SupervisionEvent::ActorDown`] with the target's exit reason exactly once, when it
+    /// ends. One-way: this actor's own life is unaffected, and the event is ignored by the
+    /// default `handle_supervisor_evt`. If the target has already ended, the event
+    /// (reason [`ExitReason::NoProc`](crate::ExitReason::NoProc)) is delivered at once.
+    /// Monitoring the same target twice is one monitor. A monitor ends with either actor.
+    pub fn monitor(&self, target: ActorCell) {
+        if target == *self {
+            return;
+        }
+        if target.header().add_watcher(self) {
+            self.header().add_watching(&target);
+        } else {
+            let _ = self.send_event(SupervisionEvent::ActorDown(
+                target,
+                crate::ExitReason::NoProc,
+            ));
+        }
+    }
+
+    /// Removes a monitor set with [`monitor`](Self::monitor). An `ActorDown` already
+    /// delivered stays in the mailbox.
+    pub fn demonitor(&self, target: ActorCell) {
+        target.header().forget_watcher(self.id());
+        self.header().forget_watched(target.id());
     }
 
     /// How many messages addressed to this actor were dropped undelivered: queued when

@@ -68,15 +68,16 @@ pub mod registry;
 mod rpc;
 mod runtime;
 mod supervision;
+pub mod supervisor;
 
 pub use actor::Actor;
 pub use actor_ref::ActorRef;
-pub use cell::{ActorCell, ActorStatus};
+pub use cell::{ActorCell, ActorStatus, Shutdown};
 pub use ensemble_macros::async_trait;
 pub use errors::{CallError, SendError, SpawnError, WaitTimeout};
 pub use id::ActorId;
 pub use rpc::RpcReplyPort;
-pub use supervision::{BoxedState, BoxedStateError, SupervisionEvent};
+pub use supervision::{BoxedState, BoxedStateError, ExitReason, SupervisionEvent};
 
 /// The error a hook returns to fail its actor. Anything that implements
 /// `std::error::Error + Send + Sync` converts into it with `?`, as do `String` and `&str`.

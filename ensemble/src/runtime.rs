@@ -16,8 +16,8 @@ use crate::errors::{Panicked, Reason};
 use crate::mailbox::{Mailbox, Next, Signal};
 use crate::node::record_dead_letters;
 use crate::{
-    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, BoxedState, SpawnError,
-    SupervisionEvent, registry,
+    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, BoxedState, ExitReason,
+    Shutdown, SpawnError, SupervisionEvent, registry,
 };
 
 /// Messages handled back to back before the actor yields to the scheduler, so that a
@@ -98,6 +98,10 @@ impl<M: Send + 'static> Drop for StartGuard<'_, M> {
             header.set_status(ActorStatus::Stopped);
             if let Some(name) = &header.name {
                 registry::unregister(name, header.id);
+            }
+            // Children linked during a failed `pre_start` must not outlive it.
+            for child in header.close_links() {
+                child.stop(Some("supervisor failed to start".into()));
             }
             record_dead_letters(header, msgs.len(), "actor failed to start");
             drop((msgs, events));
@@ -238,18 +242,17 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
 
     let mut exit = exit;
     let children = header.close_links();
-    let mut killing = matches!(exit, Exit::Killed);
     for child in children.iter().rev() {
-        if killing {
-            child.kill();
+        let policy = if matches!(exit, Exit::Killed) {
+            Shutdown::Brutal
         } else {
-            child.stop(Some("supervisor stopping".into()));
-        }
-        if let Outcome::Killed = run_hook!(mailbox, "stop children", child.header().exited()) {
-            killing = true;
+            child.header().shutdown_policy()
+        };
+        // A kill while children are being shut down turns this end into a kill.
+        if let Outcome::Killed = run_hook!(mailbox, "stop children", shutdown_child(child, policy))
+        {
             exit = Exit::Killed;
-            child.kill();
-            child.header().exited().await;
+            shutdown_child(child, Shutdown::Brutal).await;
         }
     }
 
@@ -285,13 +288,15 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
     }
 
     let cell = myself.cell();
+    let (watchers, watching) = header.take_watch();
+    let reason = (!watchers.is_empty()).then(|| exit_reason(&exit));
     let event = match exit {
         Exit::Stopped(reason) => {
-            SupervisionEvent::ActorTerminated(cell, Some(BoxedState::new(state)), reason)
+            SupervisionEvent::ActorTerminated(cell.clone(), Some(BoxedState::new(state)), reason)
         }
         Exit::Killed => {
             drop(state);
-            SupervisionEvent::ActorTerminated(cell, None, Some("killed".into()))
+            SupervisionEvent::ActorTerminated(cell.clone(), None, Some("killed".into()))
         }
         Exit::Failed(err) => {
             drop(state);
@@ -299,7 +304,7 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
                 tracing::error!(actor = %header.id, name = header.name.as_deref().unwrap_or(""),
                     error = %err, "actor failed");
             }
-            SupervisionEvent::ActorFailed(cell, err)
+            SupervisionEvent::ActorFailed(cell.clone(), err)
         }
     };
     match supervisor {
@@ -309,8 +314,55 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
         }
         None => drop(event),
     }
+    if let Some(reason) = reason {
+        for watcher in &watchers {
+            watcher.header().forget_watched(header.id);
+            drop(watcher.send_event(SupervisionEvent::ActorDown(cell.clone(), reason.clone())));
+        }
+    }
+    for target in watching {
+        target.header().forget_watcher(header.id);
+    }
     header.set_exited();
     tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "ended");
+}
+
+/// What monitors are told about an exit.
+fn exit_reason(exit: &Exit) -> ExitReason {
+    match exit {
+        Exit::Stopped(reason) => ExitReason::Stopped(reason.clone()),
+        Exit::Killed => ExitReason::Killed,
+        Exit::Failed(err) => {
+            let mut text = err.to_string();
+            let mut source = err.source();
+            while let Some(s) = source {
+                text.push_str(": ");
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            ExitReason::Failed(text)
+        }
+    }
+}
+
+/// Shuts a child down by its policy and waits until it has fully ended.
+pub(crate) async fn shutdown_child(child: &ActorCell, policy: Shutdown) {
+    match policy {
+        Shutdown::Brutal => child.kill(),
+        Shutdown::Infinity => child.stop(Some("shutdown".into())),
+        Shutdown::Timeout(limit) => {
+            child.stop(Some("shutdown".into()));
+            if tokio::time::timeout(limit, child.header().exited())
+                .await
+                .is_ok()
+            {
+                return;
+            }
+            tracing::warn!(child = %child, timeout = ?limit, "child ignored its shutdown timeout; killing it");
+            child.kill();
+        }
+    }
+    child.header().exited().await;
 }
 
 /// The error a supervisor fails with when a linked child fails and the supervisor uses

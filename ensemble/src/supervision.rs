@@ -24,6 +24,42 @@ pub enum SupervisionEvent {
     /// (reason `None`) or killed (reason `"killed"`, state `None`). The final state is
     /// handed over when `post_stop` ran.
     ActorTerminated(ActorCell, Option<BoxedState>, Option<String>),
+    /// A monitored actor (see [`ActorCell::monitor`]) ended. Delivered once per monitor;
+    /// ignored by the default `handle_supervisor_evt`.
+    ActorDown(ActorCell, ExitReason),
+}
+
+/// Why an actor ended, as told to its monitors.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ExitReason {
+    /// Stopped or drained normally, with the reason given to `stop`.
+    Stopped(Option<String>),
+    /// Killed.
+    Killed,
+    /// Failed; the text of the error and its sources.
+    Failed(String),
+    /// The actor had already ended when the monitor was set up (Erlang's `noproc`).
+    NoProc,
+}
+
+impl ExitReason {
+    /// Whether this is a normal end (OTP's `normal` or `shutdown`): stopped or drained.
+    pub fn is_normal(&self) -> bool {
+        matches!(self, ExitReason::Stopped(_))
+    }
+}
+
+impl fmt::Display for ExitReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ExitReason::Stopped(Some(r)) => write!(f, "stopped: {r}"),
+            ExitReason::Stopped(None) => f.write_str("stopped"),
+            ExitReason::Killed => f.write_str("killed"),
+            ExitReason::Failed(e) => write!(f, "failed: {e}"),
+            ExitReason::NoProc => f.write_str("no such actor (already ended)"),
+        }
+    }
 }
 
 impl SupervisionEvent {
@@ -32,7 +68,8 @@ impl SupervisionEvent {
         match self {
             SupervisionEvent::ActorStarted(c)
             | SupervisionEvent::ActorFailed(c, _)
-            | SupervisionEvent::ActorTerminated(c, _, _) => c,
+            | SupervisionEvent::ActorTerminated(c, _, _)
+            | SupervisionEvent::ActorDown(c, _) => c,
         }
     }
 }
@@ -50,6 +87,9 @@ impl fmt::Debug for SupervisionEvent {
                 .field(s)
                 .field(r)
                 .finish(),
+            SupervisionEvent::ActorDown(c, r) => {
+                f.debug_tuple("ActorDown").field(c).field(r).finish()
+            }
         }
     }
 }
@@ -61,6 +101,7 @@ impl fmt::Display for SupervisionEvent {
             SupervisionEvent::ActorFailed(c, e) => write!(f, "{c} failed: {e}"),
             SupervisionEvent::ActorTerminated(c, _, Some(r)) => write!(f, "{c} stopped: {r}"),
             SupervisionEvent::ActorTerminated(c, _, None) => write!(f, "{c} stopped"),
+            SupervisionEvent::ActorDown(c, r) => write!(f, "{c} down ({r})"),
         }
     }
 }
