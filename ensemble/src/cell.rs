@@ -74,18 +74,19 @@ pub(crate) struct Header {
 struct Links {
     supervisor: Option<ActorCell>,
     children: Vec<ActorCell>,
-    /// How this actor's supervisor shuts it down.
-    shutdown: Shutdown,
     /// Set when the actor starts terminating: no more children can link to it.
     closed: bool,
     /// Set when the actor has told its monitors of its end: later monitors get `NoProc`.
     down: bool,
-    /// Monitors in both directions; allocated only for actors that use them.
+    /// Shutdown policy and monitors; allocated only for actors that use them, so that
+    /// a plain actor stays small.
     watch: Option<Box<Watch>>,
 }
 
 #[derive(Default)]
 struct Watch {
+    /// How this actor's supervisor shuts it down.
+    shutdown: Shutdown,
     /// Actors watching this one.
     watchers: Vec<ActorCell>,
     /// Actors this one watches.
@@ -169,11 +170,18 @@ impl Header {
     }
 
     pub(crate) fn shutdown_policy(&self) -> Shutdown {
-        self.links().shutdown
+        self.links()
+            .watch
+            .as_ref()
+            .map(|w| w.shutdown)
+            .unwrap_or_default()
     }
 
     pub(crate) fn set_shutdown_policy(&self, shutdown: Shutdown) {
-        self.links().shutdown = shutdown;
+        let mut links = self.links();
+        if shutdown != Shutdown::default() || links.watch.is_some() {
+            links.watch.get_or_insert_with(Default::default).shutdown = shutdown;
+        }
     }
 
     /// Puts the children in the given order (ids not listed keep their relative order,
