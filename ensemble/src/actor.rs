@@ -118,7 +118,7 @@ pub trait Actor: Sized + Send + Sync + 'static {
     }
 
     /// Runs once when the actor stops or fails, after its children have ended; not after
-    /// a kill. Default: nothing.
+    /// a kill, and not when `pre_start` failed (there is no state then). Default: nothing.
     fn post_stop(
         &self,
         myself: ActorRef<Self::Msg>,

@@ -441,9 +441,14 @@ impl ActorCell {
 
     /// Links this actor to `supervisor` as its child: the supervisor hears this actor's
     /// failure or termination, and stops this actor when it ends itself. Replaces any
-    /// previous supervisor. Has no effect if `supervisor` is already ending.
+    /// previous supervisor. Has no effect if `supervisor` is already ending, if this
+    /// actor has ended, or if `supervisor` is this actor or one of its descendants (a
+    /// cycle could never shut down).
     pub fn link(&self, supervisor: ActorCell) {
-        if supervisor == *self || !supervisor.header().adopt(self.clone()) {
+        if !self.status().is_alive() || supervisor.is_descendant_of(self) {
+            return; // an ended actor has nothing to link; a cycle could never shut down
+        }
+        if !supervisor.header().adopt(self.clone()) {
             return;
         }
         if let Some(old) = self.header().set_supervisor(Some(supervisor.clone())) {
@@ -451,6 +456,18 @@ impl ActorCell {
                 old.header().remove_child(self.id());
             }
         }
+    }
+
+    /// Whether `ancestor` is this actor or one of its supervisors, transitively.
+    fn is_descendant_of(&self, ancestor: &ActorCell) -> bool {
+        let mut current = Some(self.clone());
+        while let Some(cell) = current {
+            if cell == *ancestor {
+                return true;
+            }
+            current = cell.supervisor();
+        }
+        false
     }
 
     /// Undoes [`link`](Self::link) if `supervisor` is this actor's supervisor.

@@ -35,7 +35,8 @@ use crate::ActorProcessingErr;
 /// ```
 #[non_exhaustive]
 pub enum SendError<M> {
-    /// The receiver has ended (or is ending, or is draining) and accepts no more messages.
+    /// The receiver has ended, or is draining or stopping, and accepts no more messages.
+    /// (From [`RpcReplyPort::send`](crate::RpcReplyPort::send): the caller has gone.)
     Closed(M),
     /// The receiver's mailbox is bounded and full.
     Full(M),
@@ -72,9 +73,9 @@ impl<M> fmt::Debug for SendError<M> {
 impl<M> fmt::Display for SendError<M> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            SendError::Closed(_) => {
-                f.write_str("the receiving actor has ended and accepts no messages")
-            }
+            SendError::Closed(_) => f.write_str(
+                "the receiver has ended or no longer accepts messages (it is draining or stopping)",
+            ),
             SendError::Full(_) => {
                 f.write_str("the receiving actor's mailbox is full; retry later or wait for room")
             }

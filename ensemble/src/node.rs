@@ -9,8 +9,9 @@ static DEAD_LETTERS: AtomicU64 = AtomicU64::new(0);
 /// How many messages on this node were dropped undelivered since the process started:
 /// left queued when their actor stopped, or accepted while it was stopping.
 ///
-/// Each one is also reported as a `tracing` event (target `ensemble::dead_letters`, level
-/// DEBUG) and counted in the `metrics` counter `ensemble_dead_letters_total`.
+/// They are also reported as `tracing` events (target `ensemble::dead_letters`, level
+/// DEBUG, one per batch with a `count` field) and counted in the `metrics` counter
+/// `ensemble_dead_letters_total`.
 pub fn dead_letters() -> u64 {
     DEAD_LETTERS.load(Ordering::Relaxed)
 }

@@ -95,10 +95,10 @@ impl<M: Send + 'static> Drop for StartGuard<'_, M> {
         if self.armed {
             let header = &self.shared.header;
             let (msgs, events) = self.shared.mailbox.end();
-            header.set_status(ActorStatus::Stopped);
             if let Some(name) = &header.name {
                 registry::unregister(name, header.id);
             }
+            header.set_status(ActorStatus::Stopped);
             // Children linked during a failed `pre_start` must not outlive it.
             for child in header.close_links() {
                 child.stop(Some("supervisor failed to start".into()));
@@ -165,7 +165,10 @@ pub(crate) async fn spawn<A: Actor>(
         }
     }
 
-    let handle = tokio::spawn(run(actor, state, myself.clone()));
+    // The guard is part of the task from the start, so a task dropped even before its
+    // first poll still ends the actor properly.
+    let guard = AbandonGuard(Some(myself.clone()));
+    let handle = tokio::spawn(run(actor, state, myself.clone(), guard));
     Ok((myself, handle))
 }
 
@@ -174,7 +177,12 @@ pub(crate) async fn spawn<A: Actor>(
 ///
 /// One flat `async fn` on purpose: every nested `async fn` would store its own copy of
 /// the references it is given, and this future's size is what every idle actor costs.
-async fn run<A: Actor>(actor: A, mut state: A::State, myself: ActorRef<A::Msg>) {
+async fn run<A: Actor>(
+    actor: A,
+    mut state: A::State,
+    myself: ActorRef<A::Msg>,
+    mut guard: AbandonGuard<A::Msg>,
+) {
     let mailbox = &myself.inner.mailbox;
     let mut batch = VecDeque::new();
     let mut handled = 0u32;
@@ -227,6 +235,52 @@ async fn run<A: Actor>(actor: A, mut state: A::State, myself: ActorRef<A::Msg>) 
     // Shutdown runs once per actor; boxing it keeps its large state out of every idle
     // actor's task (one allocation at the end of life, none per message).
     Box::pin(terminate(&actor, state, myself, exit)).await;
+    guard.0 = None;
+}
+
+/// Ends an actor whose task is dropped before it finished (aborted through its
+/// `JoinHandle`, or its runtime shut down) as if it had been killed: its name is
+/// released, its children are killed, its supervisor and monitors are told, its waiters
+/// woken. Nothing is left registered or waiting.
+struct AbandonGuard<M: Send + 'static>(Option<ActorRef<M>>);
+
+impl<M: Send + 'static> Drop for AbandonGuard<M> {
+    fn drop(&mut self) {
+        let Some(myself) = self.0.take() else {
+            return;
+        };
+        let header = &myself.inner.header;
+        tracing::debug!(actor = %header.id, "actor task dropped before it ended; treating it as killed");
+        let (msgs, events) = myself.inner.mailbox.end();
+        record_dead_letters(header, msgs.len(), "actor task dropped");
+        if let Some(name) = &header.name {
+            registry::unregister(name, header.id);
+        }
+        header.set_status(ActorStatus::Stopped);
+        for child in header.close_links() {
+            child.kill();
+        }
+        let cell = myself.cell();
+        if let Some(sup) = header.set_supervisor(None) {
+            sup.header().remove_child(header.id);
+            let killed =
+                SupervisionEvent::ActorTerminated(cell.clone(), None, Some("killed".into()));
+            drop(sup.send_event(killed));
+        }
+        let (watchers, watching) = header.take_watch();
+        for watcher in watchers {
+            watcher.header().forget_watched(header.id);
+            drop(watcher.send_event(SupervisionEvent::ActorDown(
+                cell.clone(),
+                ExitReason::Killed,
+            )));
+        }
+        for target in watching {
+            target.header().forget_watcher(header.id);
+        }
+        header.set_exited();
+        drop((msgs, events));
+    }
 }
 
 /// The ordered end of an actor: children (last started first), `post_stop`, name
@@ -277,11 +331,11 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
     let (msgs, events) = mailbox.end();
     record_dead_letters(header, msgs.len(), "actor stopped");
     drop((msgs, events));
-    header.set_status(ActorStatus::Stopped);
     if let Some(name) = &header.name {
         registry::unregister(name, header.id);
         tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "name released");
     }
+    header.set_status(ActorStatus::Stopped);
     let supervisor = header.set_supervisor(None);
     if let Some(sup) = &supervisor {
         sup.header().remove_child(header.id);
@@ -302,7 +356,7 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
             drop(state);
             if supervisor.is_none() {
                 tracing::error!(actor = %header.id, name = header.name.as_deref().unwrap_or(""),
-                    error = %err, "actor failed");
+                    error = %error_text(&*err), "actor failed");
             }
             SupervisionEvent::ActorFailed(cell.clone(), err)
         }
@@ -332,17 +386,24 @@ fn exit_reason(exit: &Exit) -> ExitReason {
     match exit {
         Exit::Stopped(reason) => ExitReason::Stopped(reason.clone()),
         Exit::Killed => ExitReason::Killed,
-        Exit::Failed(err) => {
-            let mut text = err.to_string();
-            let mut source = err.source();
-            while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
-            ExitReason::Failed(text)
-        }
+        Exit::Failed(err) => ExitReason::Failed(error_text(&**err)),
     }
+}
+
+/// An error's text followed by those of its sources, skipping a source whose text the
+/// chain already shows (many errors print their source in their own message).
+pub(crate) fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
 }
 
 /// Shuts a child down by its policy and waits until it has fully ended.
@@ -441,7 +502,8 @@ mod size_guard {
                 mailbox: Mailbox::<CounterMsg>::new(),
             }),
         };
-        let task = run(Counter, 0, myself);
+        let guard = AbandonGuard(None);
+        let task = run(Counter, 0, myself, guard);
         let task_size = std::mem::size_of_val(&task);
         let shared_size = std::mem::size_of::<Shared<CounterMsg>>();
         assert!(

@@ -188,3 +188,49 @@ async fn dropping_every_ref_does_not_stop_an_actor() {
     again.stop(None);
     handle.await.unwrap();
 }
+
+#[tokio::test]
+async fn an_aborted_actor_task_releases_its_name_and_tells_its_supervisor() {
+    let log = Log::default();
+    let (_obs, sup, mut events) = common::observer().await;
+    let (w, handle) =
+        Actor::spawn_linked(Some("lh-aborted".into()), Worker::new("ab", &log), (), sup)
+            .await
+            .unwrap();
+    let _ = common::next_event(&mut events).await;
+    handle.abort();
+    assert!(handle.await.unwrap_err().is_cancelled());
+    assert!(registry::where_is("lh-aborted").is_none());
+    assert_eq!(w.status(), ActorStatus::Stopped);
+    w.wait(None).await.unwrap();
+    match common::next_event(&mut events).await {
+        ensemble::SupervisionEvent::ActorTerminated(cell, None, Some(reason)) => {
+            assert_eq!(cell.id(), w.id());
+            assert_eq!(reason, "killed");
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+    assert!(!log.contains("ab:post_stop"));
+}
+
+#[test]
+fn actors_left_running_when_their_runtime_ends_release_their_names() {
+    let log = Log::default();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let w = rt.block_on(async {
+        let (w, _) = Actor::spawn(
+            Some("lh-runtime-dropped".into()),
+            Worker::new("rd", &log),
+            (),
+        )
+        .await
+        .unwrap();
+        w
+    });
+    assert!(registry::where_is("lh-runtime-dropped").is_some());
+    drop(rt);
+    assert!(registry::where_is("lh-runtime-dropped").is_none());
+    assert_eq!(w.status(), ActorStatus::Stopped);
+}

@@ -377,3 +377,31 @@ async fn a_child_spawned_under_an_ended_supervisor_is_stopped() {
     child_handle.await.unwrap();
     assert_eq!(child.status(), ActorStatus::Stopped);
 }
+
+#[tokio::test]
+async fn link_refuses_ended_actors_and_cycles() {
+    let log = Log::default();
+    let (a, _) = Actor::spawn(None, Worker::new("la", &log), ())
+        .await
+        .unwrap();
+    let (b, _) = Actor::spawn_linked(None, Worker::new("lb", &log), (), a.cell())
+        .await
+        .unwrap();
+    let (c, _) = Actor::spawn_linked(None, Worker::new("lc", &log), (), b.cell())
+        .await
+        .unwrap();
+    // a -> b -> c; making c (or b) supervise a would be a cycle.
+    a.cell().link(c.cell());
+    a.cell().link(b.cell());
+    a.cell().link(a.cell());
+    assert!(a.cell().supervisor().is_none());
+    assert!(c.cell().children().is_empty() && b.cell().children() == vec![c.cell()]);
+    // An ended actor is not added to anyone's children.
+    let (d, dh) = Actor::spawn(None, Worker::new("ld", &log), ())
+        .await
+        .unwrap();
+    d.stop(None);
+    dh.await.unwrap();
+    d.cell().link(a.cell());
+    assert_eq!(a.cell().children(), vec![b.cell()]);
+}
