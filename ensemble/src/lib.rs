@@ -87,3 +87,16 @@ pub type ActorProcessingErr = Box<dyn std::error::Error + Send + Sync + 'static>
 #[cfg(doctest)]
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
+
+/// The guide's examples, compiled and run as doctests so they cannot drift.
+#[cfg(doctest)]
+mod guide_doctests {
+    #[doc = include_str!("../../docs/guide/actors.md")]
+    struct Actors;
+    #[doc = include_str!("../../docs/guide/call-and-cast.md")]
+    struct CallAndCast;
+    #[doc = include_str!("../../docs/guide/links.md")]
+    struct Links;
+    #[doc = include_str!("../../docs/guide/registry.md")]
+    struct Registry;
+}
