@@ -1,37 +1,13 @@
 //! The seed program (`examples/counter_system.rs`, the article's code with only the crate
 //! name changed) builds and prints the expected totals.
 
-use std::path::PathBuf;
-use std::process::Command;
+mod common;
 
-fn example_binary() -> PathBuf {
-    // Integration tests live in target/<profile>/deps; cargo builds examples into
-    // target/<profile>/examples before running tests.
-    let exe = std::env::current_exe().expect("test binary path");
-    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
-    let bin = profile_dir
-        .join("examples")
-        .join(format!("counter_system{}", std::env::consts::EXE_SUFFIX));
-    if !bin.exists() {
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "-p",
-                "ensemble-seed",
-                "--example",
-                "counter_system",
-            ])
-            .status()
-            .expect("run cargo build");
-        assert!(status.success(), "building the example failed");
-    }
-    bin
-}
+use std::process::Command;
 
 #[test]
 fn seed_counter_system_prints_the_expected_totals() {
-    let out = Command::new(example_binary())
+    let out = Command::new(common::example_binary("ensemble-seed", "counter_system"))
         .output()
         .expect("run the example");
     let stdout = String::from_utf8_lossy(&out.stdout);

@@ -215,3 +215,23 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> String {
 pub async fn poll_once<F: std::future::Future + Unpin>(fut: &mut F) -> std::task::Poll<F::Output> {
     std::future::poll_fn(|cx| std::task::Poll::Ready(std::pin::Pin::new(&mut *fut).poll(cx))).await
 }
+
+/// The path of example `name` of package `package`, built by `cargo test` before the
+/// tests run (or built here if missing).
+pub fn example_binary(package: &str, name: &str) -> std::path::PathBuf {
+    // Integration tests live in target/<profile>/deps; examples in target/<profile>/examples.
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = profile_dir
+        .join("examples")
+        .join(format!("{name}{}", std::env::consts::EXE_SUFFIX));
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-p", package, "--example", name])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building example {name} failed");
+    }
+    bin
+}
