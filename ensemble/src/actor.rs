@@ -4,7 +4,7 @@ use std::future::Future;
 
 use tokio::task::JoinHandle;
 
-use crate::{ActorCell, ActorProcessingErr, ActorRef, SpawnError, SupervisionEvent};
+use crate::{ActorCell, ActorProcessingErr, ActorRef, SpawnError, SpawnOptions, SupervisionEvent};
 
 /// An actor's behaviour.
 ///
@@ -139,7 +139,11 @@ pub trait Actor: Sized + Send + Sync + 'static {
         startup_args: Self::Arguments,
     ) -> impl Future<Output = Result<(ActorRef<Self::Msg>, JoinHandle<()>), SpawnError>> + Send
     {
-        crate::runtime::spawn(name, handler, startup_args, None)
+        let options = SpawnOptions {
+            name,
+            ..SpawnOptions::default()
+        };
+        crate::runtime::spawn(options, handler, startup_args)
     }
 
     /// Spawns an actor linked to `supervisor` as its child (see [`ActorCell::link`]).
@@ -154,6 +158,22 @@ pub trait Actor: Sized + Send + Sync + 'static {
         supervisor: ActorCell,
     ) -> impl Future<Output = Result<(ActorRef<Self::Msg>, JoinHandle<()>), SpawnError>> + Send
     {
-        crate::runtime::spawn(name, handler, startup_args, Some(supervisor))
+        let options = SpawnOptions {
+            name,
+            supervisor: Some(supervisor),
+            ..SpawnOptions::default()
+        };
+        crate::runtime::spawn(options, handler, startup_args)
+    }
+
+    /// Spawns an actor as `options` say: name, supervisor, mailbox bound and overflow
+    /// policy.
+    fn spawn_with(
+        options: SpawnOptions,
+        handler: Self,
+        startup_args: Self::Arguments,
+    ) -> impl Future<Output = Result<(ActorRef<Self::Msg>, JoinHandle<()>), SpawnError>> + Send
+    {
+        crate::runtime::spawn(options, handler, startup_args)
     }
 }

@@ -9,8 +9,11 @@ use tokio::sync::oneshot;
 use tokio::time::Instant;
 
 use crate::cell::{Header, Shared};
+use crate::mailbox::{Pushed, Refused};
+use crate::node::record_dead_letters;
 use crate::{
-    ActorCell, ActorId, ActorStatus, CallError, RpcReplyPort, SendError, WaitTimeout, registry,
+    ActorCell, ActorId, ActorStatus, CallError, MailboxStats, RpcReplyPort, SendError, WaitTimeout,
+    registry,
 };
 
 /// A typed handle to an actor whose messages are `M`.
@@ -39,9 +42,63 @@ impl<M: Send + 'static> ActorRef<M> {
     ///
     /// The message is handed back in [`SendError::Closed`] if the actor has ended or is
     /// draining or stopping. Casts from one sender are handled in the order they were sent.
+    ///
+    /// A bounded mailbox that is full returns [`SendError::Full`] with the message
+    /// (policies `Reject` and `Wait`), or sheds a message and returns `Ok(())`
+    /// (`DropOldest`, `DropNewest`). `cast` never waits.
     #[inline]
     pub fn cast(&self, message: M) -> Result<(), SendError<M>> {
-        self.inner.mailbox.push(message).map_err(SendError::Closed)
+        match self.inner.mailbox.push(message) {
+            Ok(Pushed::Queued) => Ok(()),
+            outcome => self.settle(outcome),
+        }
+    }
+
+    /// The uncommon outcomes of a push: refusals become errors, shed messages dead
+    /// letters.
+    #[cold]
+    fn settle(&self, outcome: Result<Pushed<M>, Refused<M>>) -> Result<(), SendError<M>> {
+        match outcome {
+            Ok(Pushed::Queued) => Ok(()),
+            Ok(Pushed::Shed(shed)) => {
+                record_dead_letters(self.header(), 1, "shed: mailbox full");
+                drop(shed);
+                Ok(())
+            }
+            Err(Refused::Closed(m)) => Err(SendError::Closed(m)),
+            Err(Refused::Full(m)) => Err(SendError::Full(m)),
+        }
+    }
+
+    /// Sends a message, waiting for room if the mailbox is bounded with
+    /// [`Overflow::Wait`](crate::Overflow::Wait) and full. With any other mailbox it is
+    /// [`cast`](Self::cast). Stops waiting with `SendError::Closed(msg)` if the actor
+    /// ends meanwhile.
+    pub async fn send(&self, message: M) -> Result<(), SendError<M>> {
+        let outcome = self.inner.mailbox.push_wait(message, None).await;
+        self.settle(outcome)
+    }
+
+    /// Like [`send`](Self::send), giving up after `timeout` with `SendError::Full(msg)`.
+    pub async fn send_timeout(&self, message: M, timeout: Duration) -> Result<(), SendError<M>> {
+        let outcome = self
+            .inner
+            .mailbox
+            .push_wait(message, Some(Instant::now() + timeout))
+            .await;
+        self.settle(outcome)
+    }
+
+    /// Sends without ever waiting: [`cast`](Self::cast) under the name bounded-channel
+    /// users expect.
+    #[inline]
+    pub fn try_send(&self, message: M) -> Result<(), SendError<M>> {
+        self.cast(message)
+    }
+
+    /// The actor's message counts.
+    pub fn stats(&self) -> MailboxStats {
+        self.inner.mailbox.stats()
     }
 
     /// Sends a request built around a fresh [`RpcReplyPort`] and waits for the reply.

@@ -292,6 +292,7 @@ pub(crate) trait CellApi: Send + Sync + 'static {
     fn kill(&self);
     fn drain(&self) -> bool;
     fn event(&self, evt: SupervisionEvent) -> Result<(), SupervisionEvent>;
+    fn stats(&self) -> crate::MailboxStats;
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync>;
 }
 
@@ -318,6 +319,10 @@ impl<M: Send + 'static> CellApi for Shared<M> {
 
     fn event(&self, evt: SupervisionEvent) -> Result<(), SupervisionEvent> {
         self.mailbox.event(evt)
+    }
+
+    fn stats(&self) -> crate::MailboxStats {
+        self.mailbox.stats()
     }
 
     fn into_any(self: Arc<Self>) -> Arc<dyn Any + Send + Sync> {
@@ -511,6 +516,11 @@ impl ActorCell {
     /// it stopped, or accepted while it was stopping.
     pub fn dead_letters(&self) -> u64 {
         self.header().dead_letters.load(Ordering::Relaxed)
+    }
+
+    /// The actor's message counts: received, handled, rejected, shed, queued.
+    pub fn stats(&self) -> crate::MailboxStats {
+        self.0.stats()
     }
 
     pub(crate) fn send_event(&self, evt: SupervisionEvent) -> Result<(), SupervisionEvent> {

@@ -64,6 +64,7 @@ mod id;
 mod macros;
 mod mailbox;
 pub mod node;
+mod options;
 pub mod registry;
 mod rpc;
 mod runtime;
@@ -76,6 +77,8 @@ pub use cell::{ActorCell, ActorStatus, Shutdown};
 pub use ensemble_macros::async_trait;
 pub use errors::{CallError, SendError, SpawnError, WaitTimeout};
 pub use id::ActorId;
+pub use mailbox::{MailboxConfig, MailboxStats, Overflow};
+pub use options::SpawnOptions;
 pub use rpc::RpcReplyPort;
 pub use supervision::{BoxedState, BoxedStateError, ExitReason, SupervisionEvent};
 

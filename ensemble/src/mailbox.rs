@@ -10,12 +10,129 @@
 //! two empty `VecDeque`s.
 
 use std::collections::VecDeque;
+use std::fmt;
 use std::mem;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::pin::pin;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
+use tokio::sync::Notify;
+use tokio::time::Instant;
+
 use crate::SupervisionEvent;
+
+/// What a bounded mailbox does with a message that arrives when it is full.
+///
+/// Whatever the policy, signals (kill, stop, supervision events) are never blocked or
+/// shed, and every shed message is counted as a dead letter.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum Overflow {
+    /// `cast` returns [`SendError::Full`](crate::SendError::Full) with the message.
+    #[default]
+    Reject,
+    /// [`ActorRef::send`](crate::ActorRef::send) waits for room; `cast` and `try_send`
+    /// return `Full` without waiting.
+    Wait,
+    /// The oldest queued message is shed to make room for the new one.
+    DropOldest,
+    /// The new message is shed; `cast` still returns `Ok(())` (it was accepted and shed).
+    DropNewest,
+}
+
+/// A mailbox's size and overflow policy, given at spawn.
+///
+/// Unbounded is the default: `cast` never fails for lack of room.
+///
+/// ```
+/// use ensemble::{MailboxConfig, Overflow};
+/// let config = MailboxConfig::bounded(64, Overflow::Wait);
+/// assert_eq!(config.capacity(), Some(64));
+/// assert_eq!(MailboxConfig::default().capacity(), None);
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct MailboxConfig {
+    capacity: Option<usize>,
+    overflow: Overflow,
+}
+
+impl MailboxConfig {
+    /// No bound (the default).
+    pub const fn unbounded() -> Self {
+        MailboxConfig {
+            capacity: None,
+            overflow: Overflow::Reject,
+        }
+    }
+
+    /// At most `capacity` messages waiting (at least 1), with `overflow` deciding what
+    /// happens to one more. The message being handled does not count.
+    pub const fn bounded(capacity: usize, overflow: Overflow) -> Self {
+        MailboxConfig {
+            capacity: Some(if capacity == 0 { 1 } else { capacity }),
+            overflow,
+        }
+    }
+
+    /// The bound, if any.
+    pub const fn capacity(&self) -> Option<usize> {
+        self.capacity
+    }
+
+    /// The overflow policy (meaningful only with a bound).
+    pub const fn overflow(&self) -> Overflow {
+        self.overflow
+    }
+}
+
+/// One actor's message counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct MailboxStats {
+    /// Messages accepted into the mailbox.
+    pub received: u64,
+    /// Messages whose handler has returned.
+    pub handled: u64,
+    /// Messages refused because the mailbox was full (`SendError::Full`).
+    pub rejected: u64,
+    /// Messages accepted and then shed by `DropOldest` / `DropNewest`.
+    pub shed: u64,
+    /// Messages waiting now.
+    pub queued: usize,
+}
+
+impl fmt::Display for MailboxStats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "received {} handled {} rejected {} shed {} queued {}",
+            self.received, self.handled, self.rejected, self.shed, self.queued
+        )
+    }
+}
+
+/// The bounded part of a mailbox; allocated only for bounded actors.
+struct Bound {
+    capacity: usize,
+    overflow: Overflow,
+    /// Wakes senders waiting for room (`Overflow::Wait`).
+    room: Notify,
+    rejected: AtomicU64,
+    shed: AtomicU64,
+}
+
+/// Why a push did not simply queue the message.
+pub(crate) enum Refused<M> {
+    Closed(M),
+    Full(M),
+}
+
+/// A push that succeeded may have shed a message (the new one or the oldest).
+pub(crate) enum Pushed<M> {
+    Queued,
+    Shed(Option<M>),
+}
 
 /// What the actor loop should do next, in priority order.
 pub(crate) enum Signal {
@@ -40,6 +157,8 @@ pub(crate) struct Mailbox<M> {
     /// Set (under the lock) whenever a signal or event is pending; read without the lock
     /// between messages.
     signaled: AtomicBool,
+    handled: AtomicU64,
+    bound: Option<Box<Bound>>,
     slots: Mutex<Slots<M>>,
 }
 
@@ -53,6 +172,7 @@ struct Slots<M> {
     /// No more signals or events are accepted (ended).
     ended: bool,
     waker: Option<Waker>,
+    received: u64,
 }
 
 impl<M> Slots<M> {
@@ -73,9 +193,19 @@ impl<M> Slots<M> {
 }
 
 impl<M> Mailbox<M> {
-    pub(crate) fn new() -> Self {
+    pub(crate) fn new(config: MailboxConfig) -> Self {
         Mailbox {
             signaled: AtomicBool::new(false),
+            handled: AtomicU64::new(0),
+            bound: config.capacity.map(|capacity| {
+                Box::new(Bound {
+                    capacity,
+                    overflow: config.overflow,
+                    room: Notify::new(),
+                    rejected: AtomicU64::new(0),
+                    shed: AtomicU64::new(0),
+                })
+            }),
             slots: Mutex::new(Slots {
                 msgs: VecDeque::new(),
                 events: VecDeque::new(),
@@ -84,6 +214,7 @@ impl<M> Mailbox<M> {
                 closed: false,
                 ended: false,
                 waker: None,
+                received: 0,
             }),
         }
     }
@@ -93,20 +224,102 @@ impl<M> Mailbox<M> {
         self.slots.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    /// Queues a message, or hands it back if the mailbox is closed.
+    /// Queues a message without waiting. A full bounded mailbox applies its policy.
     #[inline]
-    pub(crate) fn push(&self, msg: M) -> Result<(), M> {
+    pub(crate) fn push(&self, msg: M) -> Result<Pushed<M>, Refused<M>> {
         let mut slots = self.lock();
         if slots.closed {
-            return Err(msg);
+            return Err(Refused::Closed(msg));
+        }
+        let mut shed = None;
+        if let Some(bound) = &self.bound {
+            if slots.msgs.len() >= bound.capacity {
+                match bound.overflow {
+                    Overflow::Reject | Overflow::Wait => {
+                        bound.rejected.fetch_add(1, Ordering::Relaxed);
+                        return Err(Refused::Full(msg));
+                    }
+                    Overflow::DropNewest => {
+                        slots.received += 1;
+                        bound.shed.fetch_add(1, Ordering::Relaxed);
+                        drop(slots);
+                        return Ok(Pushed::Shed(Some(msg)));
+                    }
+                    Overflow::DropOldest => {
+                        shed = slots.msgs.pop_front();
+                        bound.shed.fetch_add(1, Ordering::Relaxed);
+                    }
+                }
+            }
         }
         slots.msgs.push_back(msg);
+        slots.received += 1;
         let waker = slots.take_waker();
         drop(slots);
         if let Some(w) = waker {
             w.wake();
         }
-        Ok(())
+        Ok(match shed {
+            None => Pushed::Queued,
+            some => Pushed::Shed(some),
+        })
+    }
+
+    /// Queues a message, waiting for room in a full `Wait` mailbox until `deadline`.
+    /// Other policies behave as [`push`](Self::push).
+    pub(crate) async fn push_wait(
+        &self,
+        mut msg: M,
+        deadline: Option<Instant>,
+    ) -> Result<Pushed<M>, Refused<M>> {
+        let Some(bound) = self.bound.as_ref().filter(|b| b.overflow == Overflow::Wait) else {
+            return self.push(msg);
+        };
+        loop {
+            let mut room = pin!(bound.room.notified());
+            room.as_mut().enable();
+            match self.push(msg) {
+                Err(Refused::Full(m)) => {
+                    // `push` counted a rejection; waiting is not one.
+                    bound.rejected.fetch_sub(1, Ordering::Relaxed);
+                    msg = m;
+                }
+                done => return done,
+            }
+            match deadline {
+                None => room.await,
+                Some(d) => {
+                    if tokio::time::timeout_at(d, room).await.is_err() {
+                        bound.rejected.fetch_add(1, Ordering::Relaxed);
+                        return Err(Refused::Full(msg));
+                    }
+                }
+            }
+        }
+    }
+
+    /// The actor's counts.
+    pub(crate) fn stats(&self) -> MailboxStats {
+        let slots = self.lock();
+        MailboxStats {
+            received: slots.received,
+            handled: self.handled.load(Ordering::Relaxed),
+            rejected: self
+                .bound
+                .as_ref()
+                .map_or(0, |b| b.rejected.load(Ordering::Relaxed)),
+            shed: self
+                .bound
+                .as_ref()
+                .map_or(0, |b| b.shed.load(Ordering::Relaxed)),
+            queued: slots.msgs.len(),
+        }
+    }
+
+    /// Called by the actor after each handled message.
+    #[inline]
+    pub(crate) fn count_handled(&self) {
+        self.handled.fetch_add(1, Ordering::Relaxed);
     }
 
     fn signal_with(&self, f: impl FnOnce(&mut Slots<M>) -> bool) -> bool {
@@ -170,6 +383,7 @@ impl<M> Mailbox<M> {
         if let Some(w) = waker {
             w.wake();
         }
+        self.wake_waiting_senders();
         true
     }
 
@@ -214,7 +428,19 @@ impl<M> Mailbox<M> {
         }
         if !slots.msgs.is_empty() {
             debug_assert!(batch.is_empty());
-            mem::swap(batch, &mut slots.msgs);
+            match &self.bound {
+                // Unbounded: take everything at once; the lock is not touched again
+                // until the batch is done.
+                None => mem::swap(batch, &mut slots.msgs),
+                // Bounded: one at a time, so the bound and `DropOldest` are exact.
+                Some(bound) => {
+                    batch.extend(slots.msgs.pop_front());
+                    drop(slots);
+                    if bound.overflow == Overflow::Wait {
+                        bound.room.notify_one();
+                    }
+                }
+            }
             return Poll::Ready(Next::Messages);
         }
         if slots.closed {
@@ -239,7 +465,17 @@ impl<M> Mailbox<M> {
     pub(crate) fn close(&self) -> VecDeque<M> {
         let mut slots = self.lock();
         slots.closed = true;
-        mem::take(&mut slots.msgs)
+        let left = mem::take(&mut slots.msgs);
+        drop(slots);
+        self.wake_waiting_senders();
+        left
+    }
+
+    /// Senders waiting for room find the mailbox closed.
+    fn wake_waiting_senders(&self) {
+        if let Some(bound) = &self.bound {
+            bound.room.notify_waiters();
+        }
     }
 
     /// Marks the actor as ended: no more messages, signals or events are accepted.
@@ -252,6 +488,9 @@ impl<M> Mailbox<M> {
         slots.stop = None;
         slots.waker = None;
         self.signaled.store(false, Ordering::Release);
-        (mem::take(&mut slots.msgs), mem::take(&mut slots.events))
+        let left = (mem::take(&mut slots.msgs), mem::take(&mut slots.events));
+        drop(slots);
+        self.wake_waiting_senders();
+        left
     }
 }

@@ -17,7 +17,7 @@ use crate::mailbox::{Mailbox, Next, Signal};
 use crate::node::record_dead_letters;
 use crate::{
     Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, BoxedState, ExitReason,
-    Shutdown, SpawnError, SupervisionEvent, registry,
+    Shutdown, SpawnError, SpawnOptions, SupervisionEvent, registry,
 };
 
 /// Messages handled back to back before the actor yields to the scheduler, so that a
@@ -111,15 +111,19 @@ impl<M: Send + 'static> Drop for StartGuard<'_, M> {
 }
 
 pub(crate) async fn spawn<A: Actor>(
-    name: Option<String>,
+    options: SpawnOptions,
     actor: A,
     args: A::Arguments,
-    supervisor: Option<ActorCell>,
 ) -> Result<(ActorRef<A::Msg>, JoinHandle<()>), SpawnError> {
+    let SpawnOptions {
+        name,
+        supervisor,
+        mailbox,
+    } = options;
     let name: Option<Arc<str>> = name.map(Into::into);
     let shared = Arc::new(Shared {
         header: Header::new(ActorId::next_local(), name.clone()),
-        mailbox: Mailbox::new(),
+        mailbox: Mailbox::new(mailbox),
     });
     let myself = ActorRef { inner: shared };
     if let Some(name) = name {
@@ -198,7 +202,11 @@ async fn run<A: Actor>(
                 mailbox.take_signal()
             } else if let Some(msg) = batch.pop_front() {
                 let hook = actor.handle(myself.clone(), msg, &mut state);
-                if let Some(exit) = run_hook!(mailbox, "handle", hook).exit() {
+                let outcome = run_hook!(mailbox, "handle", hook);
+                if !matches!(outcome, Outcome::Killed) {
+                    mailbox.count_handled();
+                }
+                if let Some(exit) = outcome.exit() {
                     break exit;
                 }
                 handled += 1;
@@ -499,7 +507,7 @@ mod size_guard {
         let myself = ActorRef {
             inner: Arc::new(Shared {
                 header: Header::new(ActorId::next_local(), None),
-                mailbox: Mailbox::<CounterMsg>::new(),
+                mailbox: Mailbox::<CounterMsg>::new(Default::default()),
             }),
         };
         let guard = AbandonGuard(None);
@@ -510,8 +518,10 @@ mod size_guard {
             task_size <= 256,
             "actor task future grew to {task_size} bytes"
         );
+        // 296: header, links, mailbox lock and lanes, and the received/handled counters
+        // and bound pointer that bounded mailboxes brought.
         assert!(
-            shared_size <= 272,
+            shared_size <= 296,
             "shared actor block grew to {shared_size} bytes"
         );
     }

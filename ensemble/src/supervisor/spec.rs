@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::{Actor, ActorCell, Shutdown, SpawnError};
+use crate::{Actor, ActorCell, MailboxConfig, Shutdown, SpawnError, SpawnOptions};
 
 use super::Supervisor;
 
@@ -201,7 +201,7 @@ impl SupervisorSpec {
 }
 
 type StartFuture = Pin<Box<dyn Future<Output = Result<ActorCell, SpawnError>> + Send>>;
-type StartFn = dyn Fn(Option<String>, ActorCell) -> StartFuture + Send + Sync;
+type StartFn = dyn Fn(SpawnOptions) -> StartFuture + Send + Sync;
 
 /// How to start (and restart) one child.
 ///
@@ -233,6 +233,7 @@ pub struct ChildSpec {
     pub(super) shutdown: Shutdown,
     pub(super) kind: ChildKind,
     pub(super) name: Option<String>,
+    pub(super) mailbox: MailboxConfig,
 }
 
 impl ChildSpec {
@@ -243,10 +244,10 @@ impl ChildSpec {
         A: Actor,
         F: Fn() -> (A, A::Arguments) + Send + Sync + 'static,
     {
-        let start = move |name: Option<String>, supervisor: ActorCell| -> StartFuture {
+        let start = move |options: SpawnOptions| -> StartFuture {
             let (actor, args) = factory();
             Box::pin(async move {
-                let (child, _) = A::spawn_linked(name, actor, args, supervisor).await?;
+                let (child, _) = A::spawn_with(options, actor, args).await?;
                 Ok(child.cell())
             })
         };
@@ -257,6 +258,7 @@ impl ChildSpec {
             shutdown: Shutdown::Timeout(Duration::from_secs(5)),
             kind: ChildKind::Worker,
             name: None,
+            mailbox: MailboxConfig::unbounded(),
         }
     }
 
@@ -295,6 +297,12 @@ impl ChildSpec {
         self
     }
 
+    /// Gives every incarnation this mailbox (bound and overflow policy).
+    pub fn mailbox(mut self, mailbox: MailboxConfig) -> Self {
+        self.mailbox = mailbox;
+        self
+    }
+
     /// The child's id, unique within its supervisor.
     pub fn id(&self) -> &str {
         &self.id
@@ -324,6 +332,7 @@ impl fmt::Debug for ChildSpec {
             .field("shutdown", &self.shutdown)
             .field("kind", &self.kind)
             .field("name", &self.name)
+            .field("mailbox", &self.mailbox)
             .finish_non_exhaustive()
     }
 }

@@ -13,7 +13,7 @@ use super::{
     SupervisorFlags, SupervisorMsg, SupervisorSpec,
 };
 use crate::runtime::shutdown_child;
-use crate::{ActorCell, ActorProcessingErr, ActorRef, SpawnError, SupervisionEvent};
+use crate::{ActorCell, ActorProcessingErr, ActorRef, SpawnError, SpawnOptions, SupervisionEvent};
 
 /// A supervisor's private state (its children and restart history).
 pub struct SupervisorState {
@@ -85,7 +85,13 @@ async fn spawn_child(
     myself: &ActorRef<SupervisorMsg>,
     spec: &ChildSpec,
 ) -> Result<ActorCell, SpawnError> {
-    let cell = (spec.start)(spec.name.clone(), myself.cell()).await?;
+    let mut options = SpawnOptions::new()
+        .supervisor(myself.cell())
+        .mailbox(spec.mailbox);
+    if let Some(name) = &spec.name {
+        options = options.name(name.clone());
+    }
+    let cell = (spec.start)(options).await?;
     cell.header().set_shutdown_policy(spec.shutdown);
     Ok(cell)
 }

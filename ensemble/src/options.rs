@@ -1,0 +1,59 @@
+//! `SpawnOptions`: everything about a spawn besides the actor and its arguments.
+
+use crate::{ActorCell, MailboxConfig, Overflow};
+
+/// How to spawn an actor: its name, its supervisor and its mailbox.
+///
+/// ```
+/// # #[tokio::main(flavor = "current_thread")] async fn main() {
+/// use ensemble::{Actor, ActorProcessingErr, ActorRef, Overflow, SendError, SpawnOptions};
+/// struct Slow;
+/// impl Actor for Slow {
+///     type Msg = u32;
+///     type State = ();
+///     type Arguments = ();
+///     async fn pre_start(&self, _: ActorRef<u32>, _: ()) -> Result<(), ActorProcessingErr> { Ok(()) }
+/// }
+/// let options = SpawnOptions::new().name("bounded-doc").capacity(2, Overflow::Reject);
+/// let (slow, _) = Actor::spawn_with(options, Slow, ()).await.unwrap();
+/// slow.cast(1).unwrap();
+/// slow.cast(2).unwrap();
+/// assert!(matches!(slow.cast(3), Err(SendError::Full(3)))); // the actor has not run yet
+/// # }
+/// ```
+#[derive(Debug, Clone, Default)]
+pub struct SpawnOptions {
+    pub(crate) name: Option<String>,
+    pub(crate) supervisor: Option<ActorCell>,
+    pub(crate) mailbox: MailboxConfig,
+}
+
+impl SpawnOptions {
+    /// No name, no supervisor, an unbounded mailbox.
+    pub fn new() -> Self {
+        SpawnOptions::default()
+    }
+
+    /// Registers the actor under `name`.
+    pub fn name(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    /// Links the actor to `supervisor` as its child (as `spawn_linked`).
+    pub fn supervisor(mut self, supervisor: ActorCell) -> Self {
+        self.supervisor = Some(supervisor);
+        self
+    }
+
+    /// Uses this mailbox configuration.
+    pub fn mailbox(mut self, mailbox: MailboxConfig) -> Self {
+        self.mailbox = mailbox;
+        self
+    }
+
+    /// Bounds the mailbox to `capacity` waiting messages with `overflow` for one more.
+    pub fn capacity(self, capacity: usize, overflow: Overflow) -> Self {
+        self.mailbox(MailboxConfig::bounded(capacity, overflow))
+    }
+}
