@@ -102,4 +102,6 @@ mod guide_doctests {
     struct Links;
     #[doc = include_str!("../../docs/guide/registry.md")]
     struct Registry;
+    #[doc = include_str!("../../docs/guide/supervision.md")]
+    struct Supervision;
 }

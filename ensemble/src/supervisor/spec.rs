@@ -45,8 +45,9 @@ pub enum ChildKind {
     /// An ordinary actor.
     #[default]
     Worker,
-    /// A supervisor (its default shutdown is [`Shutdown::Infinity`], so it can shut its
-    /// own tree down in order).
+    /// A supervisor. [`ChildSpec::supervisor`] gives it [`Shutdown::Infinity`] so it can
+    /// shut its own tree down in order; set that yourself when marking a spec built
+    /// with [`ChildSpec::new`] as a supervisor.
     Supervisor,
 }
 

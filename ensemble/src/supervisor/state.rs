@@ -260,19 +260,9 @@ impl SupervisorState {
             c.spec.restart != Restart::Temporary || c.cell.is_some() || c.spec.id == child_id
         });
 
-        let delay = match (self.flags.backoff, self.position(child_id)) {
-            (Some(backoff), Some(i)) => {
-                let random = self.random();
-                let child = &mut self.children[i];
-                if child.started_at.elapsed() >= backoff.reset_period() {
-                    child.attempt = 0;
-                }
-                let delay = backoff.delay(child.attempt, random);
-                child.attempt = child.attempt.saturating_add(1);
-                delay
-            }
-            _ => Duration::ZERO,
-        };
+        let delay = self
+            .position(child_id)
+            .map_or(Duration::ZERO, |i| self.next_delay(i));
         if delay.is_zero() {
             self.start_group(myself, &ids).await
         } else {
@@ -282,8 +272,25 @@ impl SupervisorState {
         }
     }
 
+    /// The backoff before restarting child `i` again (zero without backoff), advancing
+    /// its consecutive-restart count; a child that ran for the reset period starts over.
+    fn next_delay(&mut self, i: usize) -> Duration {
+        let Some(backoff) = self.flags.backoff else {
+            return Duration::ZERO;
+        };
+        let random = self.random();
+        let child = &mut self.children[i];
+        if child.started_at.elapsed() >= backoff.reset_period() {
+            child.attempt = 0;
+        }
+        let delay = backoff.delay(child.attempt, random);
+        child.attempt = child.attempt.saturating_add(1);
+        delay
+    }
+
     /// Starts every listed child that is not running, in spec order. A child that fails
-    /// to start counts as another restart and is retried through the mailbox.
+    /// to start counts as another restart and is retried through the mailbox, after its
+    /// backoff if there is one.
     async fn start_group(
         &mut self,
         myself: &ActorRef<SupervisorMsg>,
@@ -305,7 +312,8 @@ impl SupervisorState {
                     let id = self.children[j].spec.id.clone();
                     tracing::warn!(supervisor = %myself.id(), child = %id, error = %e, "restart failed");
                     self.note_restart(&id, &e.to_string())?;
-                    self.schedule(myself, std::slice::from_ref(&id), Duration::ZERO);
+                    let delay = self.next_delay(j);
+                    self.schedule(myself, std::slice::from_ref(&id), delay);
                 }
             }
         }
