@@ -70,6 +70,7 @@ mod rpc;
 mod runtime;
 mod supervision;
 pub mod supervisor;
+mod timers;
 
 pub use actor::Actor;
 pub use actor_ref::ActorRef;
@@ -81,6 +82,7 @@ pub use mailbox::{MailboxConfig, MailboxStats, Overflow};
 pub use options::SpawnOptions;
 pub use rpc::RpcReplyPort;
 pub use supervision::{BoxedState, BoxedStateError, ExitReason, SupervisionEvent};
+pub use timers::TimerHandle;
 
 /// The error a hook returns to fail its actor. Anything that implements
 /// `std::error::Error + Send + Sync` converts into it with `?`, as do `String` and `&str`.
