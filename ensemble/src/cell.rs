@@ -91,6 +91,8 @@ struct Watch {
     watchers: Vec<ActorCell>,
     /// Actors this one watches.
     watching: Vec<ActorCell>,
+    /// Process groups (scope, group) this actor is in.
+    groups: Vec<(Arc<str>, Arc<str>)>,
 }
 
 /// How a supervisor shuts a child down when it stops (or restarts) it.
@@ -229,15 +231,36 @@ impl Header {
         }
     }
 
+    /// Records a group membership; `false` if the actor has already ended.
+    pub(crate) fn track_group(&self, scope: &Arc<str>, group: &Arc<str>) -> bool {
+        let mut links = self.links();
+        if links.down {
+            return false;
+        }
+        let watch = links.watch.get_or_insert_with(Default::default);
+        watch.groups.push((scope.clone(), group.clone()));
+        true
+    }
+
+    pub(crate) fn untrack_group(&self, scope: &str, group: &str) {
+        if let Some(w) = self.links().watch.as_mut() {
+            w.groups.retain(|(s, g)| !(&**s == scope && &**g == group));
+        }
+    }
+
     /// Marks the actor down and takes its watchers (to tell) and the actors it watched
     /// (to forget it).
     pub(crate) fn take_watch(&self) -> (Vec<ActorCell>, Vec<ActorCell>) {
         let mut links = self.links();
         links.down = true;
-        match links.watch.take() {
-            Some(w) => (w.watchers, w.watching),
-            None => (Vec::new(), Vec::new()),
+        let Some(w) = links.watch.take() else {
+            return (Vec::new(), Vec::new());
+        };
+        drop(links);
+        if !w.groups.is_empty() {
+            crate::pg::leave_all(self.id, w.groups);
         }
+        (w.watchers, w.watching)
     }
 
     /// Stops new children from linking and returns the live ones, in start order.

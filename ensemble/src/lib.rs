@@ -65,6 +65,7 @@ mod macros;
 mod mailbox;
 pub mod node;
 mod options;
+pub mod pg;
 pub mod registry;
 mod rpc;
 mod runtime;

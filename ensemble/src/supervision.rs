@@ -27,6 +27,9 @@ pub enum SupervisionEvent {
     /// A monitored actor (see [`ActorCell::monitor`]) ended. Delivered once per monitor;
     /// ignored by the default `handle_supervisor_evt`.
     ActorDown(ActorCell, ExitReason),
+    /// A process group this actor monitors changed (see [`crate::pg`]). Ignored by the
+    /// default `handle_supervisor_evt`.
+    ProcessGroupChanged(crate::pg::GroupChange),
 }
 
 /// Why an actor ended, as told to its monitors.
@@ -63,13 +66,15 @@ impl fmt::Display for ExitReason {
 }
 
 impl SupervisionEvent {
-    /// The actor the event is about.
-    pub fn actor_cell(&self) -> &ActorCell {
+    /// The actor the event is about (`None` for a process-group change, which may be
+    /// about several).
+    pub fn actor_cell(&self) -> Option<&ActorCell> {
         match self {
             SupervisionEvent::ActorStarted(c)
             | SupervisionEvent::ActorFailed(c, _)
             | SupervisionEvent::ActorTerminated(c, _, _)
-            | SupervisionEvent::ActorDown(c, _) => c,
+            | SupervisionEvent::ActorDown(c, _) => Some(c),
+            SupervisionEvent::ProcessGroupChanged(_) => None,
         }
     }
 }
@@ -90,6 +95,9 @@ impl fmt::Debug for SupervisionEvent {
             SupervisionEvent::ActorDown(c, r) => {
                 f.debug_tuple("ActorDown").field(c).field(r).finish()
             }
+            SupervisionEvent::ProcessGroupChanged(change) => {
+                f.debug_tuple("ProcessGroupChanged").field(change).finish()
+            }
         }
     }
 }
@@ -102,6 +110,7 @@ impl fmt::Display for SupervisionEvent {
             SupervisionEvent::ActorTerminated(c, _, Some(r)) => write!(f, "{c} stopped: {r}"),
             SupervisionEvent::ActorTerminated(c, _, None) => write!(f, "{c} stopped"),
             SupervisionEvent::ActorDown(c, r) => write!(f, "{c} down ({r})"),
+            SupervisionEvent::ProcessGroupChanged(change) => write!(f, "group change: {change:?}"),
         }
     }
 }

@@ -1,0 +1,287 @@
+//! Process groups, after Erlang's `pg`: named groups of actors within scopes.
+//!
+//! An actor may be in many groups; joining twice is one membership. Members leave
+//! automatically when they end. Watchers of a group or of a whole scope receive
+//! [`SupervisionEvent::ProcessGroupChanged`] for every join and leave, once each.
+//!
+//! ```
+//! # #[tokio::main(flavor = "current_thread")] async fn main() {
+//! use ensemble::{pg, Actor, ActorProcessingErr, ActorRef};
+//! struct Listener;
+//! impl Actor for Listener {
+//!     type Msg = String;
+//!     type State = ();
+//!     type Arguments = ();
+//!     async fn pre_start(&self, _: ActorRef<String>, _: ()) -> Result<(), ActorProcessingErr> { Ok(()) }
+//! }
+//! let (a, _) = Actor::spawn(None, Listener, ()).await.unwrap();
+//! let (b, _) = Actor::spawn(None, Listener, ()).await.unwrap();
+//! pg::join("pg-doc-news", vec![a.cell(), b.cell()]);
+//! assert_eq!(pg::members("pg-doc-news").len(), 2);
+//! assert_eq!(pg::broadcast("pg-doc-news", "hello".to_string()), 2);
+//! a.stop_and_wait(None, None).await.unwrap();
+//! assert_eq!(pg::members("pg-doc-news"), vec![b.cell()]); // left on its own
+//! # }
+//! ```
+
+use std::collections::HashMap;
+use std::sync::{Arc, LazyLock, Mutex, MutexGuard, PoisonError};
+
+use crate::{ActorCell, ActorId, SupervisionEvent};
+
+/// The scope used by the functions without a `_scoped` suffix.
+pub const DEFAULT_SCOPE: &str = "default";
+
+/// A change to a group, as told to its watchers.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub enum GroupChange {
+    /// Actors joined `group` in `scope`.
+    Join {
+        /// The scope.
+        scope: String,
+        /// The group.
+        group: String,
+        /// Who joined.
+        actors: Vec<ActorCell>,
+    },
+    /// Actors left `group` in `scope` (by `leave` or by ending).
+    Leave {
+        /// The scope.
+        scope: String,
+        /// The group.
+        group: String,
+        /// Who left.
+        actors: Vec<ActorCell>,
+    },
+}
+
+#[derive(Default)]
+struct Scope {
+    groups: HashMap<Arc<str>, Vec<ActorCell>>,
+    group_watchers: HashMap<Arc<str>, Vec<ActorCell>>,
+    scope_watchers: Vec<ActorCell>,
+}
+
+static SCOPES: LazyLock<Mutex<HashMap<Arc<str>, Scope>>> = LazyLock::new(Default::default);
+
+fn scopes() -> MutexGuard<'static, HashMap<Arc<str>, Scope>> {
+    SCOPES.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+/// Tells the watchers of `group` and of its scope, each once.
+fn notify(scope: &Scope, group: &str, change: &GroupChange) -> Vec<(ActorCell, SupervisionEvent)> {
+    let mut seen: Vec<ActorId> = Vec::new();
+    let watchers = scope
+        .group_watchers
+        .get(group)
+        .into_iter()
+        .flatten()
+        .chain(scope.scope_watchers.iter());
+    let mut out = Vec::new();
+    for w in watchers {
+        if !seen.contains(&w.id()) {
+            seen.push(w.id());
+            out.push((
+                w.clone(),
+                SupervisionEvent::ProcessGroupChanged(change.clone()),
+            ));
+        }
+    }
+    out
+}
+
+fn deliver(events: Vec<(ActorCell, SupervisionEvent)>) {
+    for (watcher, evt) in events {
+        let _ = watcher.send_event(evt);
+    }
+}
+
+/// Adds `actors` to `group` in the default scope.
+pub fn join(group: impl Into<String>, actors: Vec<ActorCell>) {
+    join_scoped(DEFAULT_SCOPE, group, actors);
+}
+
+/// Adds `actors` to `group` in `scope`. Actors already in the group, or already ended,
+/// are skipped; watchers hear of the others.
+pub fn join_scoped(scope: impl Into<String>, group: impl Into<String>, actors: Vec<ActorCell>) {
+    let (scope, group): (Arc<str>, Arc<str>) = (scope.into().into(), group.into().into());
+    let events = {
+        let mut scopes = scopes();
+        let s = scopes.entry(scope.clone()).or_default();
+        let members = s.groups.entry(group.clone()).or_default();
+        let mut joined = Vec::new();
+        for actor in actors {
+            if members.contains(&actor) || !actor.header().track_group(&scope, &group) {
+                continue;
+            }
+            members.push(actor.clone());
+            joined.push(actor);
+        }
+        if joined.is_empty() {
+            return;
+        }
+        let change = GroupChange::Join {
+            scope: scope.to_string(),
+            group: group.to_string(),
+            actors: joined,
+        };
+        notify(s, &group, &change)
+    };
+    deliver(events);
+}
+
+/// Removes `actors` from `group` in the default scope.
+pub fn leave(group: impl AsRef<str>, actors: Vec<ActorCell>) {
+    leave_scoped(DEFAULT_SCOPE, group, actors);
+}
+
+/// Removes `actors` from `group` in `scope`; watchers hear of those that were members.
+pub fn leave_scoped(scope: impl AsRef<str>, group: impl AsRef<str>, actors: Vec<ActorCell>) {
+    let (scope, group) = (scope.as_ref(), group.as_ref());
+    for a in &actors {
+        a.header().untrack_group(scope, group);
+    }
+    let ids: Vec<ActorId> = actors.iter().map(ActorCell::id).collect();
+    remove(scope, group, &ids);
+}
+
+fn remove(scope: &str, group: &str, ids: &[ActorId]) {
+    let events = {
+        let mut scopes = scopes();
+        let Some(s) = scopes.get_mut(scope) else {
+            return;
+        };
+        let Some(members) = s.groups.get_mut(group) else {
+            return;
+        };
+        let mut left = Vec::new();
+        members.retain(|m| {
+            let going = ids.contains(&m.id());
+            if going {
+                left.push(m.clone());
+            }
+            !going
+        });
+        if members.is_empty() {
+            s.groups.remove(group);
+        }
+        if left.is_empty() {
+            return;
+        }
+        let change = GroupChange::Leave {
+            scope: scope.to_string(),
+            group: group.to_string(),
+            actors: left,
+        };
+        notify(s, group, &change)
+    };
+    deliver(events);
+}
+
+/// Called as an actor ends: it leaves every group it was in.
+pub(crate) fn leave_all(id: ActorId, groups: Vec<(Arc<str>, Arc<str>)>) {
+    for (scope, group) in groups {
+        remove(&scope, &group, &[id]);
+    }
+}
+
+/// The members of `group` in the default scope, in join order.
+pub fn members(group: impl AsRef<str>) -> Vec<ActorCell> {
+    members_scoped(DEFAULT_SCOPE, group)
+}
+
+/// The members of `group` in `scope`, in join order.
+pub fn members_scoped(scope: impl AsRef<str>, group: impl AsRef<str>) -> Vec<ActorCell> {
+    scopes()
+        .get(scope.as_ref())
+        .and_then(|s| s.groups.get(group.as_ref()))
+        .cloned()
+        .unwrap_or_default()
+}
+
+/// The members of `group` (default scope) on this node.
+pub fn local_members(group: impl AsRef<str>) -> Vec<ActorCell> {
+    local_members_scoped(DEFAULT_SCOPE, group)
+}
+
+/// The members of `group` in `scope` on this node.
+pub fn local_members_scoped(scope: impl AsRef<str>, group: impl AsRef<str>) -> Vec<ActorCell> {
+    members_scoped(scope, group)
+        .into_iter()
+        .filter(|c| c.id().is_local())
+        .collect()
+}
+
+/// The groups with members in the default scope.
+pub fn which_groups() -> Vec<String> {
+    which_groups_scoped(DEFAULT_SCOPE)
+}
+
+/// The groups with members in `scope`.
+pub fn which_groups_scoped(scope: impl AsRef<str>) -> Vec<String> {
+    scopes()
+        .get(scope.as_ref())
+        .map(|s| s.groups.keys().map(|g| g.to_string()).collect())
+        .unwrap_or_default()
+}
+
+/// The scopes that have groups or watchers.
+pub fn which_scopes() -> Vec<String> {
+    scopes().keys().map(|s| s.to_string()).collect()
+}
+
+/// `watcher` hears of every join and leave of `group` in `scope`.
+pub fn monitor(scope: impl Into<String>, group: impl Into<String>, watcher: ActorCell) {
+    let mut scopes = scopes();
+    let s = scopes.entry(scope.into().into()).or_default();
+    let list = s.group_watchers.entry(group.into().into()).or_default();
+    if !list.contains(&watcher) {
+        list.push(watcher);
+    }
+}
+
+/// Undoes [`monitor`].
+pub fn demonitor(scope: impl AsRef<str>, group: impl AsRef<str>, watcher: &ActorCell) {
+    if let Some(s) = scopes().get_mut(scope.as_ref()) {
+        if let Some(list) = s.group_watchers.get_mut(group.as_ref()) {
+            list.retain(|w| w != watcher);
+        }
+    }
+}
+
+/// `watcher` hears of every join and leave of every group in `scope`.
+pub fn monitor_scope(scope: impl Into<String>, watcher: ActorCell) {
+    let mut scopes = scopes();
+    let s = scopes.entry(scope.into().into()).or_default();
+    if !s.scope_watchers.contains(&watcher) {
+        s.scope_watchers.push(watcher);
+    }
+}
+
+/// Undoes [`monitor_scope`].
+pub fn demonitor_scope(scope: impl AsRef<str>, watcher: &ActorCell) {
+    if let Some(s) = scopes().get_mut(scope.as_ref()) {
+        s.scope_watchers.retain(|w| w != watcher);
+    }
+}
+
+/// Casts a clone of `message` to every member of `group` (default scope) whose message
+/// type is `M`; returns how many accepted it.
+pub fn broadcast<M: Clone + Send + 'static>(group: impl AsRef<str>, message: M) -> usize {
+    broadcast_scoped(DEFAULT_SCOPE, group, message)
+}
+
+/// Casts a clone of `message` to every member of `group` in `scope` whose message type
+/// is `M`; returns how many accepted it.
+pub fn broadcast_scoped<M: Clone + Send + 'static>(
+    scope: impl AsRef<str>,
+    group: impl AsRef<str>,
+    message: M,
+) -> usize {
+    members_scoped(scope, group)
+        .into_iter()
+        .filter_map(ActorCell::into_ref::<M>)
+        .filter(|r| r.cast(message.clone()).is_ok())
+        .count()
+}
