@@ -66,6 +66,7 @@ mod mailbox;
 pub mod node;
 mod options;
 pub mod pg;
+pub mod pool;
 pub mod registry;
 mod rpc;
 mod runtime;

@@ -27,6 +27,8 @@ const YIELD_EVERY: u32 = 128;
 /// How an actor ended.
 enum Exit {
     Stopped(Option<String>),
+    /// Drained its mailbox (after `drain`): its children are drained too.
+    Drained,
     Failed(ActorProcessingErr),
     Killed,
 }
@@ -218,7 +220,7 @@ async fn run<A: Actor>(
             } else {
                 match poll_fn(|cx| mailbox.poll_next(&mut batch, cx)).await {
                     Next::Messages => continue,
-                    Next::Drained => break Exit::Stopped(None),
+                    Next::Drained => break Exit::Drained,
                     Next::Signal(signal) => Some(signal),
                 }
             };
@@ -310,11 +312,12 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
         } else {
             child.header().shutdown_policy()
         };
+        let drain = matches!(exit, Exit::Drained);
         // A kill while children are being shut down turns this end into a kill.
-        if let Outcome::Killed = run_hook!(mailbox, "stop children", shutdown_child(child, policy))
-        {
+        let shutdown = shutdown_child(child, policy, drain);
+        if let Outcome::Killed = run_hook!(mailbox, "stop children", shutdown) {
             exit = Exit::Killed;
-            shutdown_child(child, Shutdown::Brutal).await;
+            shutdown_child(child, Shutdown::Brutal, false).await;
         }
     }
 
@@ -356,6 +359,9 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
         Exit::Stopped(reason) => {
             SupervisionEvent::ActorTerminated(cell.clone(), Some(BoxedState::new(state)), reason)
         }
+        Exit::Drained => {
+            SupervisionEvent::ActorTerminated(cell.clone(), Some(BoxedState::new(state)), None)
+        }
         Exit::Killed => {
             drop(state);
             SupervisionEvent::ActorTerminated(cell.clone(), None, Some("killed".into()))
@@ -393,6 +399,7 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
 fn exit_reason(exit: &Exit) -> ExitReason {
     match exit {
         Exit::Stopped(reason) => ExitReason::Stopped(reason.clone()),
+        Exit::Drained => ExitReason::Stopped(None),
         Exit::Killed => ExitReason::Killed,
         Exit::Failed(err) => ExitReason::Failed(error_text(&**err)),
     }
@@ -414,13 +421,21 @@ pub(crate) fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
     text
 }
 
-/// Shuts a child down by its policy and waits until it has fully ended.
-pub(crate) async fn shutdown_child(child: &ActorCell, policy: Shutdown) {
+/// Shuts a child down by its policy and waits until it has fully ended. With `drain`
+/// (its parent ended by draining) the child drains instead of stopping.
+pub(crate) async fn shutdown_child(child: &ActorCell, policy: Shutdown, drain: bool) {
+    let ask = || {
+        if drain {
+            let _ = child.drain();
+        } else {
+            child.stop(Some("shutdown".into()));
+        }
+    };
     match policy {
         Shutdown::Brutal => child.kill(),
-        Shutdown::Infinity => child.stop(Some("shutdown".into())),
+        Shutdown::Infinity => ask(),
         Shutdown::Timeout(limit) => {
-            child.stop(Some("shutdown".into()));
+            ask();
             if tokio::time::timeout(limit, child.header().exited())
                 .await
                 .is_ok()

@@ -146,7 +146,7 @@ impl SupervisorState {
     async fn shutdown_all(&mut self) {
         for child in self.children.iter_mut().rev() {
             if let Some(cell) = child.cell.take() {
-                shutdown_child(&cell, child.spec.shutdown).await;
+                shutdown_child(&cell, child.spec.shutdown, false).await;
             }
         }
     }
@@ -247,7 +247,7 @@ impl SupervisorState {
         // Shut the rest of the group down, last first.
         for &j in group.iter().rev() {
             if let Some(cell) = self.children[j].cell.take() {
-                shutdown_child(&cell, self.children[j].spec.shutdown).await;
+                shutdown_child(&cell, self.children[j].spec.shutdown, false).await;
             }
         }
         // Temporary siblings are not restarted; they leave the tree.
@@ -380,7 +380,7 @@ impl SupervisorState {
                     Some(i) => {
                         self.cancel_pending(i);
                         if let Some(cell) = self.children[i].cell.take() {
-                            shutdown_child(&cell, self.children[i].spec.shutdown).await;
+                            shutdown_child(&cell, self.children[i].spec.shutdown, false).await;
                         }
                         if self.children[i].spec.restart == Restart::Temporary {
                             self.children.remove(i);
