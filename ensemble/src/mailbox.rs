@@ -298,6 +298,25 @@ impl<M> Mailbox<M> {
         }
     }
 
+    /// Waits until a `Wait` mailbox has room (or is closed); returns at once for any
+    /// other mailbox.
+    pub(crate) async fn room(&self) {
+        let Some(bound) = self.bound.as_ref().filter(|b| b.overflow == Overflow::Wait) else {
+            return;
+        };
+        loop {
+            let mut room = pin!(bound.room.notified());
+            room.as_mut().enable();
+            {
+                let slots = self.lock();
+                if slots.closed || slots.msgs.len() < bound.capacity {
+                    return;
+                }
+            }
+            room.await;
+        }
+    }
+
     /// The actor's counts.
     pub(crate) fn stats(&self) -> MailboxStats {
         let slots = self.lock();

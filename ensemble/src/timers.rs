@@ -41,11 +41,15 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::node::record_dead_letters;
 use crate::{ActorRef, SendError};
 
-/// A running timer. Dropping it does not cancel the timer.
+/// A running timer (or stream feed). Dropping it does not cancel it.
 #[derive(Debug)]
 pub struct TimerHandle(JoinHandle<()>);
 
 impl TimerHandle {
+    pub(crate) fn new(task: JoinHandle<()>) -> Self {
+        TimerHandle(task)
+    }
+
     /// Stops the timer; a message not yet sent is never sent.
     pub fn cancel(&self) {
         self.0.abort();
