@@ -457,6 +457,33 @@ impl ActorCell {
         self.header().exited_within(timeout).await
     }
 
+    /// Stops every live child of this actor (last linked first) and waits until all have
+    /// ended, or until `timeout` passes. The actor itself keeps running.
+    pub async fn stop_children_and_wait(
+        &self,
+        reason: Option<String>,
+        timeout: Option<Duration>,
+    ) -> Result<(), WaitTimeout> {
+        let children = self.children();
+        for child in children.iter().rev() {
+            child.stop(reason.clone());
+        }
+        let all = async {
+            for child in &children {
+                child.header().exited().await;
+            }
+        };
+        match timeout {
+            None => {
+                all.await;
+                Ok(())
+            }
+            Some(t) => tokio::time::timeout(t, all)
+                .await
+                .map_err(|_| WaitTimeout(t)),
+        }
+    }
+
     /// The actor's live linked children, in the order they were linked.
     pub fn children(&self) -> Vec<ActorCell> {
         self.header().links().children.clone()

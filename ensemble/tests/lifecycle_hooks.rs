@@ -234,3 +234,37 @@ fn actors_left_running_when_their_runtime_ends_release_their_names() {
     assert!(registry::where_is("lh-runtime-dropped").is_none());
     assert_eq!(w.status(), ActorStatus::Stopped);
 }
+
+#[tokio::test(start_paused = true)]
+async fn stop_children_and_wait_stops_the_children_and_keeps_the_parent() {
+    let log = Log::default();
+    let (parent, _) = Actor::spawn(None, StatusProbe, ()).await.unwrap();
+    let (a, _) = Actor::spawn_linked(None, Worker::new("ca", &log), (), parent.cell())
+        .await
+        .unwrap();
+    let (b, _) = Actor::spawn_linked(None, Worker::new("cb", &log), (), parent.cell())
+        .await
+        .unwrap();
+    parent
+        .cell()
+        .stop_children_and_wait(None, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        (a.status(), b.status()),
+        (ActorStatus::Stopped, ActorStatus::Stopped)
+    );
+    assert!(log.contains("ca:post_stop") && log.contains("cb:post_stop"));
+    assert_eq!(parent.status(), ActorStatus::Running);
+    // A child that never finishes its handler makes the wait time out.
+    let (c, _) = Actor::spawn_linked(None, Worker::new("cc", &log), (), parent.cell())
+        .await
+        .unwrap();
+    common::hang(&c).await;
+    let err = parent
+        .cell()
+        .stop_children_and_wait(None, Some(std::time::Duration::from_secs(1)))
+        .await
+        .unwrap_err();
+    assert_eq!(err.0, std::time::Duration::from_secs(1));
+}
