@@ -97,6 +97,18 @@ impl Actor for OrderBook {
     }
 }
 
+/// The order book's current price for `symbol`.
+async fn market_price(symbol: &str) -> Result<f64, ActorProcessingErr> {
+    let book = ActorRef::<BookMsg>::where_is("order-book").ok_or("order book not running")?;
+    let price = book
+        .call(
+            |r| BookMsg::Price(symbol.to_string(), r),
+            Some(Duration::from_secs(1)),
+        )
+        .await?;
+    Ok(price.ok_or("no market price")?)
+}
+
 // ---------------------------------------------------------------- market feed
 
 /// Connects to the "exchange" when it starts and publishes a price per symbol. The
@@ -157,15 +169,7 @@ impl Actor for Executor {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             ExecMsg::Execute(order, reply) => {
-                let book =
-                    ActorRef::<BookMsg>::where_is("order-book").ok_or("order book not running")?;
-                let market = book
-                    .call(
-                        |r| BookMsg::Price(order.symbol.clone(), r),
-                        Some(Duration::from_secs(1)),
-                    )
-                    .await?
-                    .ok_or("no market price")?;
+                let market = market_price(&order.symbol).await?;
                 *executed += 1;
                 println!(
                     "[executor] {} {} {} at {market:.2}",
@@ -208,14 +212,7 @@ impl Actor for RiskManager {
     ) -> Result<(), ActorProcessingErr> {
         let RiskMsg::Submit(text, reply) = msg;
         let order = parse_order(&text)?; // a malformed order crashes the risk manager
-        let book = ActorRef::<BookMsg>::where_is("order-book").ok_or("order book not running")?;
-        let market = book
-            .call(
-                |r| BookMsg::Price(order.symbol.clone(), r),
-                Some(Duration::from_secs(1)),
-            )
-            .await?
-            .ok_or("no market price")?;
+        let market = market_price(&order.symbol).await?;
         if (order.limit - market).abs() > market * 0.1 {
             reply.send(Err(format!(
                 "limit {} is more than 10% from the market {market}",

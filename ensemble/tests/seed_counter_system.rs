@@ -3,20 +3,9 @@
 
 mod common;
 
-use std::process::Command;
-
 #[test]
 fn seed_counter_system_prints_the_expected_totals() {
-    let out = Command::new(common::example_binary("ensemble-seed", "counter_system"))
-        .output()
-        .expect("run the example");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::run_example("ensemble-seed", "counter_system", &[]);
     for line in [
         "Starting distributed counter system",
         "[Aggregator] Starting",

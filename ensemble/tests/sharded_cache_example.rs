@@ -7,16 +7,10 @@ use std::process::Command;
 
 #[test]
 fn sharded_cache_example_reads_back_every_accepted_write() {
-    let out = Command::new(common::example_binary("ensemble", "sharded_cache"))
-        .args(["--seconds", "2", "--writers", "2"])
-        .output()
-        .expect("run the example");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
+    let stdout = common::run_example(
+        "ensemble",
+        "sharded_cache",
+        &["--seconds", "2", "--writers", "2"],
     );
     assert!(
         stdout.contains("[  1s]"),

@@ -3,20 +3,9 @@
 
 mod common;
 
-use std::process::Command;
-
 #[test]
 fn trading_example_restarts_each_failed_child_once_and_executes_every_valid_order() {
-    let out = Command::new(common::example_binary("ensemble", "trading"))
-        .output()
-        .expect("run the example");
-    let stdout = String::from_utf8_lossy(&out.stdout);
-    assert!(
-        out.status.success(),
-        "exit {:?}\n{stdout}\n{}",
-        out.status,
-        String::from_utf8_lossy(&out.stderr)
-    );
+    let stdout = common::run_example("ensemble", "trading", &[]);
     let has = |line: &str| stdout.lines().any(|l| l == line);
     assert!(
         has("restarts: order-book=0 market-feed=1 risk-manager=1 executor=0"),

@@ -235,3 +235,20 @@ pub fn example_binary(package: &str, name: &str) -> std::path::PathBuf {
     }
     bin
 }
+
+/// Runs example `name` of `package` with `args`; panics with its output unless it exits
+/// successfully; returns its standard output.
+pub fn run_example(package: &str, name: &str, args: &[&str]) -> String {
+    let out = std::process::Command::new(example_binary(package, name))
+        .args(args)
+        .output()
+        .expect("run the example");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
+}
