@@ -110,4 +110,8 @@ mod guide_doctests {
     struct Registry;
     #[doc = include_str!("../../docs/guide/supervision.md")]
     struct Supervision;
+    #[doc = include_str!("../../docs/guide/mailboxes.md")]
+    struct Mailboxes;
+    #[doc = include_str!("../../docs/guide/groups-and-pools.md")]
+    struct GroupsAndPools;
 }
