@@ -103,7 +103,10 @@ impl<M: Send + 'static> ActorRef<M> {
 
     /// Sends a request built around a fresh [`RpcReplyPort`] and waits for the reply.
     ///
-    /// Returns the reply itself. With `timeout` set, gives up after it with
+    /// Returns the reply itself. A full bounded mailbox with `Overflow::Wait` makes the
+    /// call wait for room (counted against the timeout); with `Reject` the request comes
+    /// back in `CallError::Send(SendError::Full(msg))`; a drop policy that sheds the
+    /// request yields `ReplyDropped`. With `timeout` set, gives up after it with
     /// [`CallError::Timeout`] (a late reply is then dropped quietly). A handler that drops
     /// the port without replying, or an actor that ends before handling the request,
     /// yields [`CallError::ReplyDropped`] at once. An ended actor hands the request back
@@ -140,7 +143,11 @@ impl<M: Send + 'static> ActorRef<M> {
     {
         let (tx, rx) = oneshot::channel();
         let deadline = timeout.map(|t| Instant::now() + t);
-        self.cast(msg_builder(RpcReplyPort::new(tx, deadline)))?;
+        // A full `Wait` mailbox makes the call wait for room (within its timeout); other
+        // policies behave as `cast`.
+        let request = msg_builder(RpcReplyPort::new(tx, deadline));
+        let pushed = self.inner.mailbox.push_wait(request, deadline).await;
+        self.settle(pushed)?;
         match deadline {
             None => rx.await.map_err(|_| CallError::ReplyDropped),
             Some(deadline) => match tokio::time::timeout_at(deadline, rx).await {

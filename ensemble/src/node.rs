@@ -49,7 +49,10 @@ pub fn clear_dead_letter_hook() {
 static DEAD_LETTERS: AtomicU64 = AtomicU64::new(0);
 
 /// How many messages on this node were dropped undelivered since the process started:
-/// left queued when their actor stopped, or accepted while it was stopping.
+/// left queued when their actor stopped (or accepted while it was stopping), shed by a
+/// full `DropOldest`/`DropNewest` mailbox, left in an actor whose task was dropped, or
+/// held by a timer whose actor ended first. Messages refused with `SendError` are not
+/// dead letters: they went back to their sender.
 ///
 /// They are also reported as `tracing` events (target `ensemble::dead_letters`, level
 /// DEBUG, one per batch with a `count` field) and counted in the `metrics` counter

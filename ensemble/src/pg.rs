@@ -91,9 +91,21 @@ fn notify(scope: &Scope, group: &str, change: &GroupChange) -> Vec<(ActorCell, S
     out
 }
 
+/// Sends the events; watchers that have ended are dropped from every list.
 fn deliver(events: Vec<(ActorCell, SupervisionEvent)>) {
+    let mut gone = Vec::new();
     for (watcher, evt) in events {
-        let _ = watcher.send_event(evt);
+        if watcher.send_event(evt).is_err() {
+            gone.push(watcher.id());
+        }
+    }
+    if !gone.is_empty() {
+        for scope in scopes().values_mut() {
+            scope.scope_watchers.retain(|w| !gone.contains(&w.id()));
+            for list in scope.group_watchers.values_mut() {
+                list.retain(|w| !gone.contains(&w.id()));
+            }
+        }
     }
 }
 
@@ -119,6 +131,9 @@ pub fn join_scoped(scope: impl Into<String>, group: impl Into<String>, actors: V
             joined.push(actor);
         }
         if joined.is_empty() {
+            if members.is_empty() {
+                s.groups.remove(&group);
+            }
             return;
         }
         let change = GroupChange::Join {
@@ -231,7 +246,9 @@ pub fn which_scopes() -> Vec<String> {
     scopes().keys().map(|s| s.to_string()).collect()
 }
 
-/// `watcher` hears of every join and leave of `group` in `scope`.
+/// `watcher` hears of every join and leave of `group` in `scope` from now on (the
+/// current members are not replayed: read them with [`members_scoped`]). A watcher that
+/// has ended is dropped at the next change.
 pub fn monitor(scope: impl Into<String>, group: impl Into<String>, watcher: ActorCell) {
     let mut scopes = scopes();
     let s = scopes.entry(scope.into().into()).or_default();

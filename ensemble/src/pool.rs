@@ -106,8 +106,22 @@ pub enum PoolMsg<M> {
     Workers(RpcReplyPort<Vec<ActorCell>>),
 }
 
-/// The pool actor; start it with [`Pool::start`].
+/// The pool actor; start it with [`Pool::start`], or give `(Pool::new(), spec)` to a
+/// [`ChildSpec`](crate::supervisor::ChildSpec) factory to run it under a supervisor.
 pub struct Pool<W>(PhantomData<fn() -> W>);
+
+impl<W> Pool<W> {
+    /// The pool actor value (it carries no data; the spec is its argument).
+    pub fn new() -> Self {
+        Pool(PhantomData)
+    }
+}
+
+impl<W> Default for Pool<W> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
 
 /// A pool's private state.
 pub struct PoolState<W: Actor> {
@@ -123,7 +137,7 @@ impl<W: Actor> Pool<W> {
         options: SpawnOptions,
         spec: PoolSpec<W>,
     ) -> Result<(ActorRef<PoolMsg<W::Msg>>, JoinHandle<()>), SpawnError> {
-        Actor::spawn_with(options, Pool(PhantomData), spec).await
+        Actor::spawn_with(options, Pool::new(), spec).await
     }
 }
 
@@ -193,7 +207,7 @@ impl<W: Actor> PoolState<W> {
             (Routing::ByKey, Some(k)) => (k % n as u64) as usize,
             (Routing::LeastLoaded, _) => {
                 // Ties go round-robin, so equal workers share the work.
-                let start = self.next + 1;
+                let start = self.next;
                 let pick = (start..start + n)
                     .map(|i| i % n)
                     .min_by_key(|&i| {
@@ -201,12 +215,13 @@ impl<W: Actor> PoolState<W> {
                         s.received - s.handled
                     })
                     .unwrap_or(0);
-                self.next = pick;
+                self.next = pick + 1;
                 pick
             }
             _ => {
-                self.next = (self.next + 1) % n;
-                self.next
+                let pick = self.next % n;
+                self.next = (pick + 1) % n;
+                pick
             }
         }
     }

@@ -57,6 +57,7 @@ enum Delivery {
 
 /// One subscriber, with its message type erased.
 trait Sink<T>: Send + Sync {
+    fn alive(&self) -> bool;
     fn offer(&self, value: T) -> Delivery;
     fn offer_wait(&self, value: T) -> Waiting<'_>;
 }
@@ -72,6 +73,10 @@ where
     M: Send + 'static,
     F: Fn(T) -> Option<M> + Send + Sync,
 {
+    fn alive(&self) -> bool {
+        self.actor.status().is_alive()
+    }
+
     fn offer(&self, value: T) -> Delivery {
         match (self.map)(value) {
             None => Delivery::Skipped,
@@ -139,7 +144,8 @@ pub struct Subscription {
 }
 
 impl Subscription {
-    /// Values delivered to the subscriber's mailbox.
+    /// Values accepted by the subscriber's mailbox (a `DropOldest`/`DropNewest` mailbox
+    /// may still shed them; that is counted in the subscriber's own stats).
     pub fn delivered(&self) -> u64 {
         self.counts.delivered.load(Ordering::Relaxed)
     }
@@ -191,7 +197,9 @@ impl<T: Clone + Send + 'static> OutputPort<T> {
 
     /// How many subscribers the port has.
     pub fn subscribers(&self) -> usize {
-        self.list().len()
+        let mut list = self.list();
+        list.retain(|s| !s.counts.cancelled.load(Ordering::Relaxed) && s.sink.alive());
+        list.len()
     }
 
     fn snapshot(&self) -> Vec<Arc<Subscriber<T>>> {

@@ -16,6 +16,11 @@ impl<M: Send + 'static> ActorRef<M> {
     /// ends, `on_end` is sent. The feed stops when the actor ends or the returned
     /// handle is cancelled.
     ///
+    /// Only a `Wait` mailbox makes the feed lossless: with `Reject` an item that finds the
+    /// mailbox full is refused (counted in [`stats`](Self::stats) as rejected), with the
+    /// drop policies it may be shed (counted as shed), and with an unbounded mailbox
+    /// nothing holds the stream back. The feed yields to the scheduler every 128 items.
+    ///
     /// ```
     /// # #[tokio::main(flavor = "current_thread")] async fn main() {
     /// use ensemble::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
@@ -53,6 +58,7 @@ impl<M: Send + 'static> ActorRef<M> {
         let actor = self.clone();
         TimerHandle::new(tokio::spawn(async move {
             let mut map = map;
+            let mut fed = 0u32;
             let mut stream = pin!(stream);
             let mut exited = pin!(actor.inner.header.exited());
             loop {
@@ -74,6 +80,10 @@ impl<M: Send + 'static> ActorRef<M> {
                 };
                 if let Err(SendError::Closed(_)) = actor.send(msg).await {
                     return;
+                }
+                fed = fed.wrapping_add(1);
+                if fed % 128 == 0 {
+                    tokio::task::yield_now().await;
                 }
             }
         }))

@@ -151,3 +151,12 @@ async fn broadcast_reaches_members_of_the_right_type() {
     assert!(log.contains(&format!("{}:9", a.id())));
     assert!(log.contains(&format!("{}:9", b.id())));
 }
+
+#[tokio::test]
+async fn joining_only_ended_actors_leaves_no_empty_group() {
+    let log = Log::default();
+    let w = workers(&log, 1).await;
+    w[0].stop_and_wait(None, None).await.unwrap();
+    pg::join("pg-t5", vec![w[0].cell()]);
+    assert!(!pg::which_groups().contains(&"pg-t5".to_string()));
+}

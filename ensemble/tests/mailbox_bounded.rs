@@ -271,3 +271,18 @@ async fn supervised_children_get_the_mailbox_of_their_spec() {
         Err(SendError::Full(_))
     ));
 }
+
+#[tokio::test]
+async fn call_waits_for_room_in_a_wait_mailbox() {
+    let log = Log::default();
+    let (w, _) = bounded("cw", &log, 1, Overflow::Wait).await;
+    let gate = block(&w).await;
+    w.cast(Work::Record(1)).unwrap();
+    let mut call = Box::pin(w.call(Work::Get, None));
+    assert!(
+        poll_once(&mut call).await.is_pending(),
+        "the call waits for room"
+    );
+    gate.send(()).unwrap();
+    assert_eq!(call.await.unwrap(), vec![1]);
+}

@@ -236,3 +236,17 @@ async fn drain_finishes_every_queued_job_in_the_pool_and_its_workers() {
     tags.sort();
     assert_eq!(tags, (0..500).collect::<Vec<_>>());
 }
+
+#[tokio::test]
+async fn a_pool_can_be_a_supervisor_child() {
+    use ensemble::supervisor::{ChildSpec, Supervisor, SupervisorFlags, SupervisorSpec};
+    let sup_spec = SupervisorSpec::new(SupervisorFlags::default()).child(
+        ChildSpec::new("pool", || (Pool::new(), spec(2, Routing::RoundRobin)))
+            .name("supervised-pool"),
+    );
+    let (_sup, _) = Supervisor::start(None, sup_spec).await.unwrap();
+    let pool = ActorRef::<ensemble::pool::PoolMsg<Job>>::where_is("supervised-pool").unwrap();
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    pool.submit(Job::Tag(1, tx)).unwrap();
+    assert_eq!(collect(&mut rx, 1).await[0].0, 1);
+}
