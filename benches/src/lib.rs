@@ -1,0 +1,64 @@
+//! The side-by-side benchmark harness: the same work for every implementation, each
+//! result asserted, timings reported as median/min/max with ratios to raw tokio.
+//!
+//! Run `cargo run --release -p ensemble-benches -- --help`.
+#![forbid(unsafe_code)]
+
+pub mod adapters;
+pub mod report;
+pub mod scenarios;
+
+use std::time::Duration;
+
+/// Which tokio runtime a scenario runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Flavor {
+    /// Multi-thread with 2 workers.
+    MultiThread,
+    /// Current-thread.
+    CurrentThread,
+}
+
+impl Flavor {
+    /// Builds the runtime.
+    pub fn runtime(self) -> tokio::runtime::Runtime {
+        let mut b = match self {
+            Flavor::MultiThread => {
+                let mut b = tokio::runtime::Builder::new_multi_thread();
+                b.worker_threads(2);
+                b
+            }
+            Flavor::CurrentThread => tokio::runtime::Builder::new_current_thread(),
+        };
+        b.enable_all()
+            .build()
+            .unwrap_or_else(|e| panic!("building a runtime: {e}"))
+    }
+
+    /// A short label.
+    pub fn label(self) -> &'static str {
+        match self {
+            Flavor::MultiThread => "multi-thread",
+            Flavor::CurrentThread => "current_thread",
+        }
+    }
+}
+
+/// One measurement: a duration for the whole run, or bytes for memory rows.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Sample {
+    /// Wall time of the measured part.
+    Time(Duration),
+    /// Bytes per actor.
+    Bytes(f64),
+}
+
+impl Sample {
+    /// The value used for ratios (seconds or bytes; lower is better).
+    pub fn value(self) -> f64 {
+        match self {
+            Sample::Time(d) => d.as_secs_f64(),
+            Sample::Bytes(b) => b,
+        }
+    }
+}

@@ -1,0 +1,119 @@
+//! `cargo run --release -p ensemble-benches -- [all] [--quick] [SCENARIO...]`
+
+use std::process::Command;
+
+use ensemble_benches::adapters::{self, Adapter};
+use ensemble_benches::report::{self, Results};
+use ensemble_benches::scenarios::{self, Scenario};
+
+const HELP: &str = "ensemble-benches: Ensemble side by side with raw tokio (and peers), same work, results checked
+
+USAGE: cargo run --release -p ensemble-benches -- [all | SCENARIO...] [--quick] [--reps N] [--write]
+
+  all        every scenario (the default)
+  SCENARIO   one or more of: cast cast-ct call call-ct spawn-stop idle-memory fan-in ring bounded counter-system
+  --quick    1% of the work, 1 repetition: a smoke run
+  --reps N   repetitions (default 5); implementations are interleaved within each
+  --write    write docs/benchmarks.md and docs/benchmarks.svg from this run";
+
+/// Measures idle memory in a fresh process, so earlier rows do not skew the RSS.
+fn idle_in_child(adapter: &dyn Adapter, n: u64) -> Option<f64> {
+    let exe = std::env::current_exe().ok()?;
+    let out = Command::new(exe)
+        .args(["--idle-child", adapter.name(), &n.to_string()])
+        .output()
+        .ok()?;
+    if !out.status.success() {
+        panic!(
+            "idle-memory child for {} failed: {}",
+            adapter.name(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    String::from_utf8_lossy(&out.stdout).trim().parse().ok()
+}
+
+fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{HELP}");
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--idle-child") {
+        let name = &args[i + 1];
+        let n: u64 = args[i + 2].parse().unwrap_or(100_000);
+        let adapter = adapters::by_name(name).unwrap_or_else(|| panic!("no adapter {name}"));
+        println!("{}", adapter.idle_bytes(n).unwrap_or(f64::NAN));
+        return;
+    }
+    let quick = args.iter().any(|a| a == "--quick");
+    let write = args.iter().any(|a| a == "--write");
+    let reps: usize = args
+        .iter()
+        .position(|a| a == "--reps")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(if quick { 1 } else { 5 });
+    let named: Vec<Scenario> = args.iter().filter_map(|a| scenarios::by_name(a)).collect();
+    let chosen: Vec<Scenario> = if named.is_empty() {
+        scenarios::ALL.to_vec()
+    } else {
+        named
+    };
+    let scale = if quick { 0.01 } else { 1.0 };
+    let impls = adapters::all();
+    let names: Vec<&'static str> = impls.iter().map(|a| a.name()).collect();
+
+    let mut results = Results::new();
+    for s in &chosen {
+        eprintln!(
+            "== {} ({}), {} repetition(s)",
+            s.name,
+            s.flavor.label(),
+            reps
+        );
+        for rep in 0..reps {
+            for adapter in &impls {
+                if let Some((sample, lat)) = scenarios::run(*s, *adapter, scale, &idle_in_child) {
+                    results
+                        .entry(s.name)
+                        .or_default()
+                        .entry(adapter.name())
+                        .or_default()
+                        .push(sample, lat);
+                    eprintln!("   rep {} {:>9}: {:?}", rep + 1, adapter.name(), sample);
+                }
+            }
+        }
+    }
+    let table = report::table(&chosen, &results, &names);
+    println!("{table}");
+    if write {
+        let machine = std::fs::read_to_string("/proc/cpuinfo")
+            .ok()
+            .and_then(|c| {
+                c.lines()
+                    .find(|l| l.starts_with("model name"))
+                    .map(|l| l.split(':').nth(1).unwrap_or("").trim().to_string())
+            })
+            .unwrap_or_default();
+        let cores = std::thread::available_parallelism()
+            .map(|n| n.get())
+            .unwrap_or(0);
+        let doc = format!(
+            "# Benchmarks\n\nProduced by `cargo run --release -p ensemble-benches -- all --write` \
+             ({reps} repetitions, implementations interleaved within each; medians, with min and max).\n\n\
+             Machine: {machine}, {cores} cores. Lower is better everywhere; `vs tokio` is the ratio of \
+             the median to raw tokio's (a task owning its state behind an mpsc channel).\n\n{table}\n\
+             ![ratios to raw tokio](benchmarks.svg)\n"
+        );
+        std::fs::write("docs/benchmarks.md", doc)
+            .unwrap_or_else(|e| panic!("writing docs/benchmarks.md: {e}"));
+        std::fs::write(
+            "docs/benchmarks.svg",
+            report::chart(&chosen, &results, &names),
+        )
+        .unwrap_or_else(|e| panic!("writing docs/benchmarks.svg: {e}"));
+        eprintln!("wrote docs/benchmarks.md and docs/benchmarks.svg");
+    }
+}

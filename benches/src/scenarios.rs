@@ -1,0 +1,113 @@
+//! The scenarios, their full sizes, and how one is run for one adapter.
+
+use crate::adapters::Adapter;
+use crate::{Flavor, Sample};
+
+/// One row of the table.
+#[derive(Debug, Clone, Copy)]
+pub struct Scenario {
+    /// Name used on the command line and in the table.
+    pub name: &'static str,
+    /// What it measures, for the table.
+    pub what: &'static str,
+    /// The runtime.
+    pub flavor: Flavor,
+}
+
+/// Every scenario, in table order.
+pub const ALL: &[Scenario] = &[
+    Scenario {
+        name: "cast",
+        what: "cast throughput: 1 sender, 1,000,000 casts + 1 call",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "cast-ct",
+        what: "cast throughput: 1 sender, 1,000,000 casts + 1 call",
+        flavor: Flavor::CurrentThread,
+    },
+    Scenario {
+        name: "call",
+        what: "call round trip: 100,000 sequential calls",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "call-ct",
+        what: "call round trip: 100,000 sequential calls",
+        flavor: Flavor::CurrentThread,
+    },
+    Scenario {
+        name: "spawn-stop",
+        what: "spawn + stop: 100,000 actors",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "idle-memory",
+        what: "idle memory per actor: RSS over 100,000 actors",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "fan-in",
+        what: "fan-in: 8 senders x 125,000 casts",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "ring",
+        what: "ring: 1,000 actors, 100,000 hops",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "bounded",
+        what: "bounded cast, capacity 64: 1,000,000 sends",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "counter-system",
+        what: "the seed's counter system: 4 counters + aggregator, 1,000,000 ops",
+        flavor: Flavor::MultiThread,
+    },
+];
+
+/// The scenario called `name`.
+pub fn by_name(name: &str) -> Option<Scenario> {
+    ALL.iter().copied().find(|s| s.name == name)
+}
+
+/// Runs `scenario` once for `adapter` at `scale` (1.0 = full size). Idle memory is
+/// measured by `idle` (a fresh process); every other row in this process.
+pub fn run(
+    scenario: Scenario,
+    adapter: &dyn Adapter,
+    scale: f64,
+    idle: &dyn Fn(&dyn Adapter, u64) -> Option<f64>,
+) -> Option<(Sample, Option<(f64, f64)>)> {
+    let n = |full: u64| ((full as f64 * scale) as u64).max(10);
+    let f = scenario.flavor;
+    match scenario.name {
+        "cast" | "cast-ct" => adapter
+            .cast_throughput(f, n(1_000_000))
+            .map(|d| (Sample::Time(d), None)),
+        "call" | "call-ct" => adapter.call_round_trip(f, n(100_000)).map(|(d, mut lat)| {
+            lat.sort();
+            let pct = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e6;
+            (Sample::Time(d), Some((pct(0.5), pct(0.99))))
+        }),
+        "spawn-stop" => adapter
+            .spawn_stop(f, n(100_000))
+            .map(|d| (Sample::Time(d), None)),
+        "idle-memory" => idle(adapter, n(100_000)).map(|b| (Sample::Bytes(b), None)),
+        "fan-in" => adapter
+            .fan_in(f, 8, n(125_000))
+            .map(|d| (Sample::Time(d), None)),
+        "ring" => adapter
+            .ring(f, n(1_000).max(10), n(100_000))
+            .map(|d| (Sample::Time(d), None)),
+        "bounded" => adapter
+            .bounded_cast(f, n(1_000_000), 64)
+            .map(|d| (Sample::Time(d), None)),
+        "counter-system" => adapter
+            .counter_system(f, n(1_000_000))
+            .map(|d| (Sample::Time(d), None)),
+        _ => None,
+    }
+}
