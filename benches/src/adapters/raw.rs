@@ -80,8 +80,11 @@ impl Adapter for RawTokio {
                 let h = tokio::spawn(async move { while rx.recv().await.is_some() {} });
                 all.push((tx, h));
             }
-            for (tx, h) in all {
-                drop(tx);
+            // Stop every task first (as the actor adapters signal every stop first), then
+            // wait for each.
+            let (txs, handles): (Vec<_>, Vec<_>) = all.into_iter().unzip();
+            drop(txs);
+            for h in handles {
                 h.await.unwrap_or_else(|e| panic!("raw task failed: {e}"));
             }
             start.elapsed()
