@@ -84,7 +84,7 @@ impl<M: Send + 'static> ActorRef<M> {
         let outcome = self
             .inner
             .mailbox
-            .push_wait(message, Some(Instant::now() + timeout))
+            .push_wait(message, Instant::now().checked_add(timeout))
             .await;
         self.settle(outcome)
     }
@@ -142,7 +142,8 @@ impl<M: Send + 'static> ActorRef<M> {
         F: FnOnce(RpcReplyPort<R>) -> M,
     {
         let (tx, rx) = oneshot::channel();
-        let deadline = timeout.map(|t| Instant::now() + t);
+        // A timeout too large to represent means no deadline, never a panic.
+        let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
         // A full `Wait` mailbox makes the call wait for room (within its timeout); other
         // policies behave as `cast`.
         let request = msg_builder(RpcReplyPort::new(tx, deadline));

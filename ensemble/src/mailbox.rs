@@ -310,6 +310,10 @@ impl<M> Mailbox<M> {
             {
                 let slots = self.lock();
                 if slots.closed || slots.msgs.len() < bound.capacity {
+                    drop(slots);
+                    // This waiter takes no slot itself: hand the wake-up on, so that a
+                    // sender waiting alongside is not left asleep next to an empty slot.
+                    bound.room.notify_one();
                     return;
                 }
             }
@@ -467,6 +471,11 @@ impl<M> Mailbox<M> {
         }
         slots.set_waker(cx);
         Poll::Pending
+    }
+
+    /// Whether a kill has been requested (and not yet taken).
+    pub(crate) fn kill_pending(&self) -> bool {
+        self.lock().kill
     }
 
     /// Used while a hook is pending: whether a kill was requested. Otherwise registers the

@@ -134,6 +134,7 @@ pub fn join_scoped(scope: impl Into<String>, group: impl Into<String>, actors: V
             if members.is_empty() {
                 s.groups.remove(&group);
             }
+            prune_scope(&mut scopes, &scope);
             return;
         }
         let change = GroupChange::Join {
@@ -182,6 +183,7 @@ fn remove(scope: &str, group: &str, ids: &[ActorId]) {
             s.groups.remove(group);
         }
         if left.is_empty() {
+            prune_scope(&mut scopes, scope);
             return;
         }
         let change = GroupChange::Leave {
@@ -189,9 +191,21 @@ fn remove(scope: &str, group: &str, ids: &[ActorId]) {
             group: group.to_string(),
             actors: left,
         };
-        notify(s, group, &change)
+        let events = notify(s, group, &change);
+        prune_scope(&mut scopes, scope);
+        events
     };
     deliver(events);
+}
+
+/// Drops a scope that has no groups and no watchers left.
+fn prune_scope(scopes: &mut HashMap<Arc<str>, Scope>, scope: &str) {
+    if let Some(s) = scopes.get_mut(scope) {
+        s.group_watchers.retain(|_, list| !list.is_empty());
+        if s.groups.is_empty() && s.group_watchers.is_empty() && s.scope_watchers.is_empty() {
+            scopes.remove(scope);
+        }
+    }
 }
 
 /// Called as an actor ends: it leaves every group it was in.
@@ -260,11 +274,13 @@ pub fn monitor(scope: impl Into<String>, group: impl Into<String>, watcher: Acto
 
 /// Undoes [`monitor`].
 pub fn demonitor(scope: impl AsRef<str>, group: impl AsRef<str>, watcher: &ActorCell) {
-    if let Some(s) = scopes().get_mut(scope.as_ref()) {
+    let mut scopes = scopes();
+    if let Some(s) = scopes.get_mut(scope.as_ref()) {
         if let Some(list) = s.group_watchers.get_mut(group.as_ref()) {
             list.retain(|w| w != watcher);
         }
     }
+    prune_scope(&mut scopes, scope.as_ref());
 }
 
 /// `watcher` hears of every join and leave of every group in `scope`.
@@ -278,9 +294,11 @@ pub fn monitor_scope(scope: impl Into<String>, watcher: ActorCell) {
 
 /// Undoes [`monitor_scope`].
 pub fn demonitor_scope(scope: impl AsRef<str>, watcher: &ActorCell) {
-    if let Some(s) = scopes().get_mut(scope.as_ref()) {
+    let mut scopes = scopes();
+    if let Some(s) = scopes.get_mut(scope.as_ref()) {
         s.scope_watchers.retain(|w| w != watcher);
     }
+    prune_scope(&mut scopes, scope.as_ref());
 }
 
 /// Casts a clone of `message` to every member of `group` (default scope) whose message

@@ -88,15 +88,15 @@ async fn run_boxed_hook<M, T>(
 
 /// Undoes a half-done spawn if `pre_start` fails or the spawning future is dropped.
 struct StartGuard<'a, M: Send + 'static> {
-    shared: &'a Shared<M>,
+    myself: &'a ActorRef<M>,
     armed: bool,
 }
 
 impl<M: Send + 'static> Drop for StartGuard<'_, M> {
     fn drop(&mut self) {
         if self.armed {
-            let header = &self.shared.header;
-            let (msgs, events) = self.shared.mailbox.end();
+            let header = &self.myself.inner.header;
+            let (msgs, events) = self.myself.inner.mailbox.end();
             if let Some(name) = &header.name {
                 registry::unregister(name, header.id);
             }
@@ -107,6 +107,11 @@ impl<M: Send + 'static> Drop for StartGuard<'_, M> {
             }
             record_dead_letters(header, msgs.len(), "actor failed to start");
             drop((msgs, events));
+            // Monitors, monitored actors and groups set up during pre_start.
+            tell_down(
+                &self.myself.cell(),
+                ExitReason::Failed("failed to start".into()),
+            );
             header.set_exited();
         }
     }
@@ -137,7 +142,7 @@ pub(crate) async fn spawn<A: Actor>(
     // `pre_start` runs in the spawning task: the caller waits for it anyway, and this
     // saves a round trip through the scheduler.
     let mut guard = StartGuard {
-        shared: &myself.inner,
+        myself: &myself,
         armed: true,
     };
     let outcome = run_hook!(
@@ -277,17 +282,7 @@ impl<M: Send + 'static> Drop for AbandonGuard<M> {
                 SupervisionEvent::ActorTerminated(cell.clone(), None, Some("killed".into()));
             drop(sup.send_event(killed));
         }
-        let (watchers, watching) = header.take_watch();
-        for watcher in watchers {
-            watcher.header().forget_watched(header.id);
-            drop(watcher.send_event(SupervisionEvent::ActorDown(
-                cell.clone(),
-                ExitReason::Killed,
-            )));
-        }
-        for target in watching {
-            target.header().forget_watcher(header.id);
-        }
+        tell_down(&cell, ExitReason::Killed);
         header.set_exited();
         drop((msgs, events));
     }
@@ -321,6 +316,10 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
         }
     }
 
+    // A kill that arrived after the stop was taken still wins over post_stop.
+    if mailbox.kill_pending() {
+        exit = Exit::Killed;
+    }
     if !matches!(exit, Exit::Killed) {
         let stopped = run_hook!(
             mailbox,
@@ -393,6 +392,20 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
     }
     header.set_exited();
     tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "ended");
+}
+
+/// Marks `cell` down: its watchers hear `ActorDown(reason)`, the actors it watched
+/// forget it, and it leaves its process groups.
+fn tell_down(cell: &ActorCell, reason: ExitReason) {
+    let header = cell.header();
+    let (watchers, watching) = header.take_watch();
+    for watcher in watchers {
+        watcher.header().forget_watched(header.id);
+        drop(watcher.send_event(SupervisionEvent::ActorDown(cell.clone(), reason.clone())));
+    }
+    for target in watching {
+        target.header().forget_watcher(header.id);
+    }
 }
 
 /// What monitors are told about an exit.

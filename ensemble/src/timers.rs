@@ -41,6 +41,15 @@ use tokio::time::{Instant, MissedTickBehavior};
 use crate::node::record_dead_letters;
 use crate::{ActorRef, SendError};
 
+/// `now + delay`, or about 30 years from now if that cannot be represented: a huge delay
+/// means "practically never", never a panic.
+fn far_instant(delay: Duration) -> Instant {
+    let now = Instant::now();
+    now.checked_add(delay)
+        .or_else(|| now.checked_add(Duration::from_secs(30 * 365 * 24 * 3600)))
+        .unwrap_or(now)
+}
+
 /// A running timer (or stream feed). Dropping it does not cancel it.
 #[derive(Debug)]
 pub struct TimerHandle(JoinHandle<()>);
@@ -67,7 +76,7 @@ impl<M: Send + 'static> ActorRef<M> {
     pub fn send_after(&self, delay: Duration, message: M) -> TimerHandle {
         let actor = self.clone();
         // Deadlines are fixed now, not when the timer task first runs.
-        let deadline = Instant::now() + delay;
+        let deadline = far_instant(delay);
         TimerHandle(tokio::spawn(async move {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => {
@@ -96,7 +105,7 @@ impl<M: Send + 'static> ActorRef<M> {
     {
         let actor = self.clone();
         let period = period.max(Duration::from_millis(1));
-        let first = Instant::now() + period;
+        let first = far_instant(period);
         TimerHandle(tokio::spawn(async move {
             let mut ticks = tokio::time::interval_at(first, period);
             ticks.set_missed_tick_behavior(MissedTickBehavior::Delay);
@@ -117,7 +126,7 @@ impl<M: Send + 'static> ActorRef<M> {
     /// Stops the actor with `reason` after `delay` (as [`stop`](Self::stop)).
     pub fn exit_after(&self, delay: Duration, reason: Option<String>) -> TimerHandle {
         let actor = self.clone();
-        let deadline = Instant::now() + delay;
+        let deadline = far_instant(delay);
         TimerHandle(tokio::spawn(async move {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => actor.stop(reason),
@@ -129,7 +138,7 @@ impl<M: Send + 'static> ActorRef<M> {
     /// Kills the actor after `delay` (as [`kill`](Self::kill)).
     pub fn kill_after(&self, delay: Duration) -> TimerHandle {
         let actor = self.clone();
-        let deadline = Instant::now() + delay;
+        let deadline = far_instant(delay);
         TimerHandle(tokio::spawn(async move {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => actor.kill(),

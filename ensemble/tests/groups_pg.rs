@@ -160,3 +160,42 @@ async fn joining_only_ended_actors_leaves_no_empty_group() {
     pg::join("pg-t5", vec![w[0].cell()]);
     assert!(!pg::which_groups().contains(&"pg-t5".to_string()));
 }
+
+/// Joins a group and is monitored during `pre_start`, then fails to start.
+struct FailsAfterJoining(ActorCell);
+
+impl Actor for FailsAfterJoining {
+    type Msg = ();
+    type State = ();
+    type Arguments = ();
+    async fn pre_start(
+        &self,
+        me: ensemble::ActorRef<()>,
+        _: (),
+    ) -> Result<(), ensemble::ActorProcessingErr> {
+        pg::join_scoped("pg-scope-f", "pg-t6", vec![me.cell()]);
+        self.0.monitor(me.cell());
+        Err("cannot start".into())
+    }
+}
+
+#[tokio::test]
+async fn an_actor_that_fails_to_start_leaves_its_groups_and_tells_its_watchers() {
+    let (_obs, watcher, mut events) = observer().await;
+    assert!(
+        Actor::spawn(None, FailsAfterJoining(watcher), ())
+            .await
+            .is_err()
+    );
+    assert!(pg::members_scoped("pg-scope-f", "pg-t6").is_empty());
+    assert!(
+        !pg::which_scopes().contains(&"pg-scope-f".to_string()),
+        "empty scopes are pruned"
+    );
+    match next_event(&mut events).await {
+        SupervisionEvent::ActorDown(_, ensemble::ExitReason::Failed(why)) => {
+            assert!(why.contains("start"))
+        }
+        other => panic!("unexpected {other:?}"),
+    }
+}

@@ -107,3 +107,22 @@ async fn a_timer_whose_actor_ends_first_counts_a_dead_letter_and_ends() {
     );
     assert_eq!(w.cell().dead_letters(), 1);
 }
+
+#[tokio::test(start_paused = true)]
+async fn huge_delays_and_timeouts_never_panic() {
+    let log = Log::default();
+    let (w, _) = Actor::spawn(None, Worker::new("hd", &log), ())
+        .await
+        .unwrap();
+    let timer = w.send_after(Duration::MAX, Work::Record(1));
+    let interval = w.send_interval(Duration::MAX, || Work::Record(2));
+    assert_eq!(
+        w.call(Work::Get, Some(Duration::MAX)).await.unwrap(),
+        Vec::<u32>::new()
+    );
+    w.send_timeout(Work::Record(3), Duration::MAX)
+        .await
+        .unwrap();
+    timer.cancel();
+    interval.cancel();
+}
