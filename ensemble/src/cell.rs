@@ -76,6 +76,8 @@ struct Links {
     children: Vec<ActorCell>,
     /// Set when the actor starts terminating: no more children can link to it.
     closed: bool,
+    /// Set when the ending actor drops its supervisor: it can no longer be linked.
+    detached: bool,
     /// Set when the actor has told its monitors of its end: later monitors get `NoProc`.
     down: bool,
     /// Shutdown policy and monitors; allocated only for actors that use them, so that
@@ -167,8 +169,12 @@ impl Header {
         self.links().children.retain(|c| c.id() != child);
     }
 
-    pub(crate) fn set_supervisor(&self, supervisor: Option<ActorCell>) -> Option<ActorCell> {
-        std::mem::replace(&mut self.links().supervisor, supervisor)
+    /// Takes the supervisor away for good: the actor is ending, and no later `link` may
+    /// give it a new one.
+    pub(crate) fn detach_supervisor(&self) -> Option<ActorCell> {
+        let mut links = self.links();
+        links.detached = true;
+        links.supervisor.take()
     }
 
     pub(crate) fn shutdown_policy(&self) -> Shutdown {
@@ -301,6 +307,9 @@ impl Header {
         }
     }
 }
+
+/// Serialises `ActorCell::link` (see there).
+static LINKING: Mutex<()> = Mutex::new(());
 
 /// The shared allocation behind every handle of one actor: header plus typed mailbox.
 pub(crate) struct Shared<M> {
@@ -500,13 +509,22 @@ impl ActorCell {
     /// actor has ended, or if `supervisor` is this actor or one of its descendants (a
     /// cycle could never shut down).
     pub fn link(&self, supervisor: ActorCell) {
-        if !self.status().is_alive() || supervisor.is_descendant_of(self) {
-            return; // an ended actor has nothing to link; a cycle could never shut down
+        // Links are serialised so that two crossed `link` calls cannot both pass the
+        // cycle check; linking is rare, so one lock for all of them costs nothing.
+        let _serial = LINKING.lock().unwrap_or_else(PoisonError::into_inner);
+        if supervisor.is_descendant_of(self) {
+            return; // a cycle could never shut down
         }
-        if !supervisor.header().adopt(self.clone()) {
+        // Check and set under the child's lock, so a child that is ending at this instant
+        // is never adopted. The supervisor's lock nests inside the child's; nothing takes
+        // them the other way round.
+        let mut links = self.header().links();
+        if links.detached || !supervisor.header().adopt(self.clone()) {
             return;
         }
-        if let Some(old) = self.header().set_supervisor(Some(supervisor.clone())) {
+        let old = links.supervisor.replace(supervisor.clone());
+        drop(links);
+        if let Some(old) = old {
             if old != supervisor {
                 old.header().remove_child(self.id());
             }

@@ -107,6 +107,10 @@ impl<M: Send + 'static> Drop for StartGuard<'_, M> {
             }
             record_dead_letters(header, msgs.len(), "actor failed to start");
             drop((msgs, events));
+            // A supervisor linked by hand during pre_start forgets the actor.
+            if let Some(sup) = header.detach_supervisor() {
+                sup.header().remove_child(header.id);
+            }
             // Monitors, monitored actors and groups set up during pre_start.
             tell_down(
                 &self.myself.cell(),
@@ -276,7 +280,7 @@ impl<M: Send + 'static> Drop for AbandonGuard<M> {
             child.kill();
         }
         let cell = myself.cell();
-        if let Some(sup) = header.set_supervisor(None) {
+        if let Some(sup) = header.detach_supervisor() {
             sup.header().remove_child(header.id);
             let killed =
                 SupervisionEvent::ActorTerminated(cell.clone(), None, Some("killed".into()));
@@ -346,7 +350,7 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
         tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "name released");
     }
     header.set_status(ActorStatus::Stopped);
-    let supervisor = header.set_supervisor(None);
+    let supervisor = header.detach_supervisor();
     if let Some(sup) = &supervisor {
         sup.header().remove_child(header.id);
     }

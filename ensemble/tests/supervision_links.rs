@@ -405,3 +405,45 @@ async fn link_refuses_ended_actors_and_cycles() {
     d.cell().link(a.cell());
     assert_eq!(a.cell().children(), vec![b.cell()]);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn crossed_links_never_form_a_cycle_and_every_pair_still_stops() {
+    for _ in 0..200 {
+        let log = Log::default();
+        let (a, ha) = Actor::spawn(None, Worker::new("xa", &log), ())
+            .await
+            .unwrap();
+        let (b, hb) = Actor::spawn(None, Worker::new("xb", &log), ())
+            .await
+            .unwrap();
+        let (ca, cb) = (a.cell(), b.cell());
+        let one = tokio::spawn({
+            let (ca, cb) = (ca.clone(), cb.clone());
+            async move { ca.link(cb) }
+        });
+        let two = tokio::spawn({
+            let (ca, cb) = (ca.clone(), cb.clone());
+            async move { cb.link(ca) }
+        });
+        one.await.unwrap();
+        two.await.unwrap();
+        // At most one direction won.
+        let a_under_b = ca.supervisor() == Some(cb.clone());
+        let b_under_a = cb.supervisor() == Some(ca.clone());
+        assert!(!(a_under_b && b_under_a), "a cycle was formed");
+        // Stopping the top one stops both (a cycle would hang here).
+        let top = if a_under_b { b.clone() } else { a.clone() };
+        top.stop_and_wait(None, Some(std::time::Duration::from_secs(10)))
+            .await
+            .unwrap();
+        if a_under_b || b_under_a {
+            ha.await.unwrap();
+            hb.await.unwrap();
+        } else {
+            a.stop(None);
+            b.stop(None);
+            ha.await.unwrap();
+            hb.await.unwrap();
+        }
+    }
+}
