@@ -8,12 +8,14 @@ use ensemble_benches::scenarios::{self, Scenario};
 
 const HELP: &str = "ensemble-benches: Ensemble side by side with raw tokio (and peers), same work, results checked
 
-USAGE: cargo run --release -p ensemble-benches -- [all | SCENARIO...] [--quick] [--reps N] [--write]
+USAGE: cargo run --release -p ensemble-benches -- [all | SCENARIO...] [--quick] [--reps N] [--only A,B] [--write]
 
   all        every scenario (the default)
   SCENARIO   one or more of: cast cast-ct call call-ct spawn-stop idle-memory fan-in ring bounded counter-system
   --quick    1% of the work, 1 repetition: a smoke run
   --reps N   repetitions (default 5); implementations are interleaved within each
+  --only A,B only these implementations (tokio ensemble ractor kameo actix), to compare
+             two quickly; a full table needs all of them
   --write    write docs/benchmarks.md and docs/benchmarks.svg from this run";
 
 /// Measures idle memory in a fresh process, so earlier rows do not skew the RSS.
@@ -61,7 +63,19 @@ fn main() {
         named
     };
     let scale = if quick { 0.01 } else { 1.0 };
-    let impls = adapters::all();
+    let only: Option<Vec<&str>> = args
+        .iter()
+        .position(|a| a == "--only")
+        .and_then(|i| args.get(i + 1))
+        .map(|v| v.split(',').collect());
+    if write && only.is_some() {
+        eprintln!("--write needs every implementation: drop --only");
+        std::process::exit(2);
+    }
+    let impls: Vec<_> = adapters::all()
+        .into_iter()
+        .filter(|a| only.as_ref().is_none_or(|o| o.contains(&a.name())))
+        .collect();
     let names: Vec<&'static str> = impls.iter().map(|a| a.name()).collect();
 
     let mut results = Results::new();

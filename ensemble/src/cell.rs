@@ -282,6 +282,11 @@ impl Header {
         self.exit.notify_waiters();
     }
 
+    /// Whether the actor has fully ended.
+    pub(crate) fn has_exited(&self) -> bool {
+        self.exited.load(Ordering::Acquire)
+    }
+
     /// Waits until the actor has fully ended (its supervisor told).
     pub(crate) async fn exited(&self) {
         let mut notified = pin!(self.exit.notified());

@@ -166,6 +166,31 @@ async fn unbounded_mailboxes_count_too() {
     assert!(stats.handled >= 10);
 }
 
+/// `handled` is published when the actor waits for mail, yields (every 128 messages) or
+/// ends, so a busy actor's count lags by less than 128 and an idle one's is exact.
+#[tokio::test]
+async fn handled_lags_a_busy_actor_by_less_than_128_and_is_exact_once_idle() {
+    let log = Log::default();
+    let (w, _) = Actor::spawn(None, Worker::new("lag", &log), ())
+        .await
+        .unwrap();
+    for n in 0..300 {
+        w.cast(Work::Record(n)).unwrap();
+    }
+    let gate = block(&w).await; // the actor is inside its 301st handler
+    let busy = w.stats();
+    assert_eq!(busy.received, 301);
+    assert!(
+        busy.handled <= 300 && 300 - busy.handled < 128,
+        "handled {} while 300 were done",
+        busy.handled
+    );
+    gate.send(()).unwrap();
+    assert_eq!(w.call(Work::Get, None).await.unwrap().len(), 300);
+    // On this single-threaded runtime the actor parked (publishing) before the caller ran.
+    assert_eq!(w.stats().handled, 302);
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flood_never_blocks_stop_kill_or_supervision_events() {
     for signal in ["stop", "kill", "event"] {
