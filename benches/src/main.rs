@@ -11,7 +11,8 @@ const HELP: &str = "ensemble-benches: Ensemble side by side with raw tokio (and 
 USAGE: cargo run --release -p ensemble-benches -- [all | SCENARIO...] [--quick] [--reps N] [--only A,B] [--write]
 
   all        every scenario (the default)
-  SCENARIO   one or more of: cast cast-ct call call-ct spawn-stop idle-memory fan-in ring bounded counter-system
+  SCENARIO   one or more of: cast cast-ct call call-ct spawn-stop spawn-stop-ct idle-memory
+             fan-in fan-in-ct ring ring-ct bounded counter-system
   --quick    1% of the work, 1 repetition: a smoke run
   --reps N   repetitions (default 5); implementations are interleaved within each
   --only A,B only these implementations (tokio ensemble ractor kameo actix), to compare

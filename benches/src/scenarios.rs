@@ -42,6 +42,11 @@ pub const ALL: &[Scenario] = &[
         flavor: Flavor::MultiThread,
     },
     Scenario {
+        name: "spawn-stop-ct",
+        what: "spawn + stop: 100,000 actors",
+        flavor: Flavor::CurrentThread,
+    },
+    Scenario {
         name: "idle-memory",
         what: "idle memory per actor: RSS over 100,000 actors",
         flavor: Flavor::MultiThread,
@@ -52,9 +57,19 @@ pub const ALL: &[Scenario] = &[
         flavor: Flavor::MultiThread,
     },
     Scenario {
+        name: "fan-in-ct",
+        what: "fan-in: 8 senders x 125,000 casts",
+        flavor: Flavor::CurrentThread,
+    },
+    Scenario {
         name: "ring",
         what: "ring: 1,000 actors, 100,000 hops",
         flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "ring-ct",
+        what: "ring: 1,000 actors, 100,000 hops",
+        flavor: Flavor::CurrentThread,
     },
     Scenario {
         name: "bounded",
@@ -92,14 +107,14 @@ pub fn run(
             let pct = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e6;
             (Sample::Time(d), Some((pct(0.5), pct(0.99))))
         }),
-        "spawn-stop" => adapter
+        "spawn-stop" | "spawn-stop-ct" => adapter
             .spawn_stop(f, n(100_000))
             .map(|d| (Sample::Time(d), None)),
         "idle-memory" => idle(adapter, n(100_000)).map(|b| (Sample::Bytes(b), None)),
-        "fan-in" => adapter
+        "fan-in" | "fan-in-ct" => adapter
             .fan_in(f, 8, n(125_000))
             .map(|d| (Sample::Time(d), None)),
-        "ring" => adapter
+        "ring" | "ring-ct" => adapter
             .ring(f, n(1_000).max(10), n(100_000))
             .map(|d| (Sample::Time(d), None)),
         "bounded" => adapter

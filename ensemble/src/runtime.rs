@@ -42,6 +42,7 @@ enum Outcome<T> {
 
 impl Outcome<Result<(), ActorProcessingErr>> {
     /// `None` to carry on, or the exit it causes.
+    #[inline]
     fn exit(self) -> Option<Exit> {
         match self {
             Outcome::Done(Ok(())) => None,
@@ -54,6 +55,7 @@ impl Outcome<Result<(), ActorProcessingErr>> {
 
 /// Polls a hook once, catching panics; a hook that is pending is abandoned if the actor
 /// has been killed. The hook's future stays pinned in the caller's frame: no allocation.
+#[inline]
 fn poll_hook<M, F: Future>(
     mailbox: &Mailbox<M>,
     hook: &'static str,
@@ -231,12 +233,15 @@ fn run<A: Actor>(
                             continue;
                         };
                         let hook = actor.handle(guard.0.clone(), msg, &mut state);
-                        let outcome = run_hook!(guard.mailbox(), "handle", hook);
-                        if !matches!(outcome, Outcome::Killed) {
-                            handled += 1;
-                        }
-                        if let Some(exit) = outcome.exit() {
-                            break exit;
+                        match run_hook!(guard.mailbox(), "handle", hook) {
+                            Outcome::Done(Ok(())) => handled += 1,
+                            Outcome::Killed => break Exit::Killed,
+                            failed => {
+                                handled += 1;
+                                if let Some(exit) = failed.exit() {
+                                    break exit;
+                                }
+                            }
                         }
                         if handled >= YIELD_EVERY {
                             guard.mailbox().publish_handled(&mut handled);
