@@ -231,6 +231,12 @@ impl<M> Mailbox<M> {
     /// Queues a message without waiting. A full bounded mailbox applies its policy.
     #[inline]
     pub(crate) fn push(&self, msg: M) -> Result<Pushed<M>, Refused<M>> {
+        self.push_counted(msg, true)
+    }
+
+    /// [`push`](Self::push); a refusal for lack of room is counted as a rejection only
+    /// if `count_full` (a sender about to wait for room has not been refused).
+    fn push_counted(&self, msg: M, count_full: bool) -> Result<Pushed<M>, Refused<M>> {
         let mut slots = self.lock();
         if slots.closed {
             return Err(Refused::Closed(msg));
@@ -240,7 +246,9 @@ impl<M> Mailbox<M> {
             if slots.msgs.len() >= bound.capacity {
                 match bound.overflow {
                     Overflow::Reject | Overflow::Wait => {
-                        bound.rejected.fetch_add(1, Ordering::Relaxed);
+                        if count_full {
+                            bound.rejected.fetch_add(1, Ordering::Relaxed);
+                        }
                         return Err(Refused::Full(msg));
                     }
                     Overflow::DropNewest => {
@@ -279,15 +287,17 @@ impl<M> Mailbox<M> {
         let Some(bound) = self.bound.as_ref().filter(|b| b.overflow == Overflow::Wait) else {
             return self.push(msg);
         };
+        // Room now: no waiter is registered, so an unhindered send costs one lock.
+        match self.push_counted(msg, false) {
+            Err(Refused::Full(m)) => msg = m,
+            done => return done,
+        }
         loop {
             let mut room = pin!(bound.room.notified());
             room.as_mut().enable();
-            match self.push(msg) {
-                Err(Refused::Full(m)) => {
-                    // `push` counted a rejection; waiting is not one.
-                    bound.rejected.fetch_sub(1, Ordering::Relaxed);
-                    msg = m;
-                }
+            // Tried again once registered, so a slot freed in between is not missed.
+            match self.push_counted(msg, false) {
+                Err(Refused::Full(m)) => msg = m,
                 done => return done,
             }
             match deadline {
