@@ -115,9 +115,11 @@ fn main() {
         let cores = std::thread::available_parallelism()
             .map(|n| n.get())
             .unwrap_or(0);
+        let versions = versions();
         let doc = format!(
             "# Benchmarks\n\nProduced by `cargo run --release -p ensemble-benches -- all --write` \
              ({reps} repetitions, implementations interleaved within each; medians, with min and max).\n\n\
+             Versions: {versions}.\n\n\
              Machine: {machine}, {cores} cores. Lower is better everywhere; `vs tokio` is the ratio of \
              the median to raw tokio's (a task owning its state behind an mpsc channel).\n\n{table}\n\
              ![ratios to raw tokio](benchmarks.svg)\n"
@@ -131,4 +133,26 @@ fn main() {
         .unwrap_or_else(|e| panic!("writing docs/benchmarks.svg: {e}"));
         eprintln!("wrote docs/benchmarks.md and docs/benchmarks.svg");
     }
+}
+
+/// The compiler and the compared crates' versions, as locked in `Cargo.lock`.
+fn versions() -> String {
+    let lock = std::fs::read_to_string("Cargo.lock").unwrap_or_default();
+    let locked = |name: &str| {
+        let entry = format!("name = \"{name}\"\nversion = \"");
+        lock.find(&entry)
+            .and_then(|at| lock[at + entry.len()..].split('"').next())
+            .map_or_else(|| format!("{name} ?"), |v| format!("{name} {v}"))
+    };
+    let rustc = Command::new("rustc")
+        .arg("--version")
+        .output()
+        .ok()
+        .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_string())
+        .unwrap_or_else(|| "rustc ?".into());
+    let crates: Vec<String> = ["ensemble", "tokio", "ractor", "kameo", "actix", "actix-rt"]
+        .iter()
+        .map(|n| locked(n))
+        .collect();
+    format!("{}; {rustc}", crates.join(", "))
 }
