@@ -75,7 +75,12 @@ impl<M: Send + 'static> ActorRef<M> {
     /// [`cast`](Self::cast). Stops waiting with `SendError::Closed(msg)` if the actor
     /// ends meanwhile.
     pub async fn send(&self, message: M) -> Result<(), SendError<M>> {
-        let outcome = self.inner.mailbox.push_wait(message, None).await;
+        let mailbox = &self.inner.mailbox;
+        let outcome = if mailbox.waits_for_room() {
+            mailbox.push_wait(message, None).await
+        } else {
+            mailbox.push(message)
+        };
         self.settle(outcome)
     }
 
@@ -147,7 +152,12 @@ impl<M: Send + 'static> ActorRef<M> {
         // A full `Wait` mailbox makes the call wait for room (within its timeout); other
         // policies behave as `cast`.
         let request = msg_builder(RpcReplyPort::new(tx, deadline));
-        let pushed = self.inner.mailbox.push_wait(request, deadline).await;
+        let mailbox = &self.inner.mailbox;
+        let pushed = if mailbox.waits_for_room() {
+            mailbox.push_wait(request, deadline).await
+        } else {
+            mailbox.push(request)
+        };
         self.settle(pushed)?;
         match deadline {
             None => rx.await.map_err(|_| CallError::ReplyDropped),

@@ -277,6 +277,14 @@ impl<M> Mailbox<M> {
         })
     }
 
+    /// Whether a full mailbox makes senders wait (bounded with `Overflow::Wait`).
+    #[inline]
+    pub(crate) fn waits_for_room(&self) -> bool {
+        self.bound
+            .as_ref()
+            .is_some_and(|b| b.overflow == Overflow::Wait)
+    }
+
     /// Queues a message, waiting for room in a full `Wait` mailbox until `deadline`.
     /// Other policies behave as [`push`](Self::push).
     pub(crate) async fn push_wait(
