@@ -1,14 +1,16 @@
 //! `cargo run --release -p ensemble-benches -- [all] [--quick] [SCENARIO...]`
 
 use std::process::Command;
+use std::time::Duration;
 
+use ensemble_benches::Sample;
 use ensemble_benches::adapters::{self, Adapter};
 use ensemble_benches::report::{self, Results};
 use ensemble_benches::scenarios::{self, Scenario};
 
 const HELP: &str = "ensemble-benches: Ensemble side by side with raw tokio (and peers), same work, results checked
 
-USAGE: cargo run --release -p ensemble-benches -- [all | SCENARIO...] [--quick] [--reps N] [--only A,B] [--write]
+USAGE: cargo run --release -p ensemble-benches -- [all | SCENARIO...] [--quick] [--reps N] [--only A,B] [--in-process] [--write]
 
   all        every scenario (the default)
   SCENARIO   one or more of: cast cast-ct call call-ct spawn-stop spawn-stop-ct idle-memory
@@ -17,6 +19,9 @@ USAGE: cargo run --release -p ensemble-benches -- [all | SCENARIO...] [--quick] 
   --reps N   repetitions (default 5); implementations are interleaved within each
   --only A,B only these implementations (tokio ensemble ractor kameo actix), to compare
              two quickly; a full table needs all of them
+  --in-process  run every sample in this process (for profilers); by default each
+             sample runs in a fresh child process, so no implementation inherits another's
+             threads, heap or caches
   --write    write docs/benchmarks.md and docs/benchmarks.svg from this run";
 
 /// Measures idle memory in a fresh process, so earlier rows do not skew the RSS.
@@ -36,10 +41,79 @@ fn idle_in_child(adapter: &dyn Adapter, n: u64) -> Option<f64> {
     String::from_utf8_lossy(&out.stdout).trim().parse().ok()
 }
 
+type Measured = Option<(Sample, Option<(f64, f64)>)>;
+
+/// Runs one sample in a fresh child process (`--sample`), so that no implementation runs
+/// on a heap, page cache or leftover threads another one left behind.
+fn sample_in_child(scenario: Scenario, adapter: &dyn Adapter, scale: f64) -> Measured {
+    let exe = std::env::current_exe().unwrap_or_else(|e| panic!("own path: {e}"));
+    let out = Command::new(exe)
+        .args([
+            "--sample",
+            scenario.name,
+            adapter.name(),
+            &scale.to_string(),
+        ])
+        .output()
+        .unwrap_or_else(|e| panic!("starting a sample child: {e}"));
+    if !out.status.success() {
+        panic!(
+            "{} / {} failed: {}",
+            scenario.name,
+            adapter.name(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    let text = String::from_utf8_lossy(&out.stdout);
+    let fields: Vec<f64> = text
+        .split_whitespace()
+        .skip(1)
+        .filter_map(|f| f.parse().ok())
+        .collect();
+    let sample = match (text.split_whitespace().next(), fields.first()) {
+        (Some("seconds"), Some(&v)) => Sample::Time(Duration::from_secs_f64(v)),
+        (Some("bytes"), Some(&v)) => Sample::Bytes(v),
+        _ => return None,
+    };
+    let lat = (fields.len() == 3).then(|| (fields[1], fields[2]));
+    Some((sample, lat))
+}
+
+/// The child side of [`sample_in_child`]: one line, `seconds|bytes VALUE [P50 P99]`, or
+/// `none` where the implementation lacks the feature.
+fn print_sample(args: &[String]) {
+    let scenario =
+        scenarios::by_name(&args[0]).unwrap_or_else(|| panic!("no scenario {}", args[0]));
+    let adapter = adapters::by_name(&args[1]).unwrap_or_else(|| panic!("no adapter {}", args[1]));
+    let scale: f64 = args[2].parse().unwrap_or(1.0);
+    let idle = |a: &dyn Adapter, n: u64| a.idle_bytes(n);
+    match scenarios::run(scenario, adapter, scale, &idle) {
+        None => println!("none"),
+        Some((sample, lat)) => {
+            let (kind, value) = match sample {
+                Sample::Time(d) => ("seconds", d.as_secs_f64()),
+                Sample::Bytes(b) => ("bytes", b),
+            };
+            match lat {
+                Some((p50, p99)) => println!("{kind} {value} {p50} {p99}"),
+                None => println!("{kind} {value}"),
+            }
+        }
+    }
+}
+
 fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
     if args.iter().any(|a| a == "--help" || a == "-h") {
         println!("{HELP}");
+        return;
+    }
+    if let Some(i) = args.iter().position(|a| a == "--sample") {
+        if args.len() < i + 4 {
+            eprintln!("--sample SCENARIO IMPL SCALE");
+            std::process::exit(2);
+        }
+        print_sample(&args[i + 1..i + 4]);
         return;
     }
     if let Some(i) = args.iter().position(|a| a == "--idle-child") {
@@ -50,6 +124,7 @@ fn main() {
         return;
     }
     let quick = args.iter().any(|a| a == "--quick");
+    let in_process = args.iter().any(|a| a == "--in-process");
     let write = args.iter().any(|a| a == "--write");
     let reps: usize = args
         .iter()
@@ -89,7 +164,12 @@ fn main() {
         );
         for rep in 0..reps {
             for adapter in &impls {
-                if let Some((sample, lat)) = scenarios::run(*s, *adapter, scale, &idle_in_child) {
+                let measured = if in_process {
+                    scenarios::run(*s, *adapter, scale, &idle_in_child)
+                } else {
+                    sample_in_child(*s, *adapter, scale)
+                };
+                if let Some((sample, lat)) = measured {
                     results
                         .entry(s.name)
                         .or_default()
@@ -118,7 +198,8 @@ fn main() {
         let versions = versions();
         let doc = format!(
             "# Benchmarks\n\nProduced by `cargo run --release -p ensemble-benches -- all --write` \
-             ({reps} repetitions, implementations interleaved within each; medians, with min and max).\n\n\
+             ({reps} repetitions, implementations interleaved within each, every sample in a fresh \
+             process; medians, with min and max).\n\n\
              Versions: {versions}.\n\n\
              Machine: {machine}, {cores} cores. Lower is better everywhere; `vs tokio` is the ratio of \
              the median to raw tokio's (a task owning its state behind an mpsc channel).\n\n{table}\n\

@@ -22,3 +22,27 @@ fn every_adapter_runs_every_scenario_correctly_at_one_percent() {
         }
     }
 }
+
+/// The command itself, as a user runs it: one scenario at 1%, each sample in a child
+/// process, every implementation in the printed table.
+#[test]
+fn the_command_prints_a_row_per_implementation_from_child_processes() {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_ensemble-benches"))
+        .args(["ring-ct", "--quick"])
+        .output()
+        .expect("running ensemble-benches");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let table = String::from_utf8_lossy(&out.stdout);
+    for name in ["tokio", "ensemble", "ractor", "kameo", "actix"] {
+        assert!(
+            table
+                .lines()
+                .any(|l| l.starts_with("| ring-ct |") && l.contains(&format!("| {name} |"))),
+            "no ring-ct row for {name} in:\n{table}"
+        );
+    }
+}
