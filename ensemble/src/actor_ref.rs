@@ -70,6 +70,12 @@ impl<M: Send + 'static> ActorRef<M> {
         }
     }
 
+    /// A message from the runtime to the actor itself (a supervisor's restart timer):
+    /// queued even past a bounded mailbox's capacity; refused only once the actor stops.
+    pub(crate) fn cast_internal(&self, message: M) -> Result<(), M> {
+        self.inner.mailbox.push_internal(message)
+    }
+
     /// Sends a message, waiting for room if the mailbox is bounded with
     /// [`Overflow::Wait`](crate::Overflow::Wait) and full. With any other mailbox it is
     /// [`cast`](Self::cast). Stops waiting with `SendError::Closed(msg)` if the actor

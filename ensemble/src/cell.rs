@@ -223,12 +223,28 @@ impl Header {
         }
     }
 
-    fn add_watching(&self, target: &ActorCell) {
+    /// Records that this actor watches `target`; `false` if this actor has already ended.
+    fn add_watching(&self, target: &ActorCell) -> bool {
         let mut links = self.links();
+        if links.down {
+            return false;
+        }
         let watch = links.watch.get_or_insert_with(Default::default);
         if !watch.watching.contains(target) {
             watch.watching.push(target.clone());
         }
+        true
+    }
+
+    /// Whether this actor has told its monitors of its end.
+    fn is_down(&self) -> bool {
+        self.links().down
+    }
+
+    /// How many actors this one watches (for tests).
+    #[cfg(test)]
+    pub(crate) fn watching_count(&self) -> usize {
+        self.links().watch.as_ref().map_or(0, |w| w.watching.len())
     }
 
     pub(crate) fn forget_watched(&self, target: ActorId) {
@@ -568,9 +584,18 @@ impl ActorCell {
         if target == *self {
             return;
         }
+        // The watcher's side first: the target's end makes the watcher forget it, so the
+        // entry must exist before the target can see the watcher, or it would go stale.
+        if !self.header().add_watching(&target) {
+            return; // this actor has ended: it cannot hear anything any more
+        }
         if target.header().add_watcher(self) {
-            self.header().add_watching(&target);
+            // This actor ended meanwhile: its end may have missed the target's side.
+            if self.header().is_down() {
+                target.header().forget_watcher(self.id());
+            }
         } else {
+            self.header().forget_watched(target.id());
             let _ = self.send_event(SupervisionEvent::ActorDown(
                 target,
                 crate::ExitReason::NoProc,
@@ -634,5 +659,37 @@ impl fmt::Display for ActorCell {
             Some(n) => write!(f, "{} ({})", n, self.id()),
             None => write!(f, "{}", self.id()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Actor, ActorProcessingErr, ActorRef};
+
+    struct Idle;
+    impl Actor for Idle {
+        type Msg = ();
+        type State = ();
+        type Arguments = ();
+        async fn pre_start(&self, _: ActorRef<()>, _: ()) -> Result<(), ActorProcessingErr> {
+            Ok(())
+        }
+    }
+
+    /// A monitor set while its target ends leaves no entry behind on the watcher (which
+    /// would keep the target's memory until the watcher ends). Racy by nature: many
+    /// attempts on two threads.
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_monitor_racing_its_targets_end_leaves_nothing_behind() {
+        let (watcher, _) = Actor::spawn(None, Idle, ()).await.unwrap();
+        for _ in 0..2_000 {
+            let (target, handle) = Actor::spawn(None, Idle, ()).await.unwrap();
+            let (w, t) = (watcher.cell(), target.cell());
+            let racer = tokio::spawn(async move { w.monitor(t) });
+            target.stop(None);
+            racer.await.unwrap();
+            handle.await.unwrap();
+        }
+        assert_eq!(watcher.cell().header().watching_count(), 0);
     }
 }

@@ -277,6 +277,24 @@ impl<M> Mailbox<M> {
         })
     }
 
+    /// Queues a message the runtime sends the actor itself (a supervisor's restart timer):
+    /// never refused for lack of room, so a full bounded mailbox cannot lose it. Only
+    /// a closed mailbox refuses it.
+    pub(crate) fn push_internal(&self, msg: M) -> Result<(), M> {
+        let mut slots = self.lock();
+        if slots.closed {
+            return Err(msg);
+        }
+        slots.msgs.push_back(msg);
+        slots.received += 1;
+        let waker = slots.take_waker();
+        drop(slots);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(())
+    }
+
     /// Whether a full mailbox makes senders wait (bounded with `Overflow::Wait`).
     #[inline]
     pub(crate) fn waits_for_room(&self) -> bool {
@@ -551,5 +569,23 @@ impl<M> Mailbox<M> {
         drop(slots);
         self.wake_waiting_senders();
         left
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_messages_pass_a_full_bound_but_not_a_closed_mailbox() {
+        let mailbox = Mailbox::<u32>::new(MailboxConfig::bounded(1, Overflow::Reject));
+        assert!(matches!(mailbox.push(1), Ok(Pushed::Queued)));
+        assert!(matches!(mailbox.push(2), Err(Refused::Full(2))));
+        assert_eq!(mailbox.push_internal(3), Ok(()));
+        let stats = mailbox.stats();
+        assert_eq!((stats.received, stats.rejected, stats.queued), (2, 1, 2));
+        let left = mailbox.close();
+        assert_eq!(left, [1, 3]);
+        assert_eq!(mailbox.push_internal(4), Err(4));
     }
 }

@@ -315,3 +315,37 @@ async fn a_restarted_child_keeps_its_name_and_the_old_ref_fails_cleanly() {
     new.cast(Work::Record(2)).unwrap();
     assert_eq!(new.call(Work::Get, None).await.unwrap(), vec![2]);
 }
+
+/// A killed supervisor skips `post_stop`; its pending backoff timers still end with it
+/// (they would otherwise sleep on, holding a reference to it).
+#[tokio::test(start_paused = true)]
+async fn a_killed_supervisor_leaves_no_backoff_timer_behind() {
+    let log = Log::default();
+    let metrics = tokio::runtime::Handle::current().metrics();
+    let baseline = metrics.num_alive_tasks();
+    let flags = SupervisorFlags::new(Strategy::OneForOne)
+        .intensity(100, Duration::from_secs(5))
+        .backoff(Backoff::new(
+            Duration::from_secs(60),
+            Duration::from_secs(60),
+        ));
+    let (sup, _) = Supervisor::start(None, SupervisorSpec::new(flags).child(worker("t", &log)))
+        .await
+        .unwrap();
+    end_child(&sup, 0, "fail").await;
+    assert!(children(&sup).await[0].cell.is_none(), "restart is pending");
+    // The supervisor and its timer.
+    assert_eq!(metrics.num_alive_tasks(), baseline + 2);
+    sup.kill_and_wait(None).await.unwrap();
+    for _ in 0..100 {
+        if metrics.num_alive_tasks() == baseline {
+            break;
+        }
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(
+        metrics.num_alive_tasks(),
+        baseline,
+        "a timer task outlived its supervisor"
+    );
+}

@@ -26,6 +26,13 @@ pub struct SupervisorState {
     rng: u64,
 }
 
+/// A killed supervisor skips `post_stop`; its pending restart timers end with its state.
+impl Drop for SupervisorState {
+    fn drop(&mut self) {
+        self.cancel_timers();
+    }
+}
+
 struct Child {
     spec: ChildSpec,
     cell: Option<ActorCell>,
@@ -335,7 +342,8 @@ impl SupervisorState {
         let me = myself.clone();
         let task = tokio::spawn(async move {
             tokio::time::sleep(delay).await;
-            let _ = me.cast(SupervisorMsg::RestartDue(RestartTimer(timer)));
+            // Past any bound: a supervisor with a full bounded mailbox must still restart.
+            let _ = me.cast_internal(SupervisorMsg::RestartDue(RestartTimer(timer)));
         });
         self.timers.push((timer, task.abort_handle()));
     }
