@@ -663,6 +663,7 @@ impl fmt::Display for ActorCell {
 }
 
 #[cfg(test)]
+#[allow(clippy::unwrap_used)] // tests may unwrap
 mod tests {
     use crate::{Actor, ActorProcessingErr, ActorRef};
 
