@@ -326,19 +326,9 @@ impl<M: Send + 'static> Drop for AbandonGuard<M> {
     }
 }
 
-/// The ordered end of an actor: children (last started first), `post_stop`, name
-/// release, supervisor notification, then waiters.
-async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A::Msg>, exit: Exit) {
-    let shared = &myself.inner;
-    let header = &shared.header;
-    let mailbox = &shared.mailbox;
-    header.set_status(ActorStatus::Stopping);
-    let leftover = mailbox.close();
-    record_dead_letters(header, leftover.len(), "actor stopped");
-    drop(leftover);
-
-    let mut exit = exit;
-    let children = header.close_links();
+/// Shuts `children` down, last started first, by their policies (all brutally once the
+/// parent is killed). A kill while children are being shut down turns `exit` into a kill.
+async fn stop_children<M>(mailbox: &Mailbox<M>, children: &[ActorCell], exit: &mut Exit) {
     for child in children.iter().rev() {
         let policy = if matches!(exit, Exit::Killed) {
             Shutdown::Brutal
@@ -346,13 +336,33 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
             child.header().shutdown_policy()
         };
         let drain = matches!(exit, Exit::Drained);
-        // A kill while children are being shut down turns this end into a kill.
         let shutdown = shutdown_child(child, policy, drain);
         if let Outcome::Killed = run_hook!(mailbox, "stop children", shutdown) {
-            exit = Exit::Killed;
+            *exit = Exit::Killed;
             shutdown_child(child, Shutdown::Brutal, false).await;
         }
     }
+}
+
+/// The ordered end of an actor: children (last started first), `post_stop`, name
+/// release, supervisor notification, then waiters.
+async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A::Msg>, exit: Exit) {
+    let shared = &myself.inner;
+    let header = &shared.header;
+    let mailbox = &shared.mailbox;
+    header.set_status(ActorStatus::Stopping);
+    {
+        let leftover = mailbox.close();
+        record_dead_letters(header, leftover.len(), "actor stopped");
+    }
+
+    let mut exit = exit;
+    let children = header.close_links();
+    if !children.is_empty() {
+        // Boxed: most actors have no children, and this future is large.
+        Box::pin(stop_children(mailbox, &children, &mut exit)).await;
+    }
+    drop(children);
 
     // A kill that arrived after the stop was taken still wins over post_stop.
     if mailbox.kill_pending() {
@@ -392,32 +402,39 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
     let cell = myself.cell();
     let (watchers, watching) = header.take_watch();
     let reason = (!watchers.is_empty()).then(|| exit_reason(&exit));
-    let event = match exit {
-        Exit::Stopped(reason) => {
-            SupervisionEvent::ActorTerminated(cell.clone(), Some(BoxedState::new(state)), reason)
-        }
-        Exit::Drained => {
-            SupervisionEvent::ActorTerminated(cell.clone(), Some(BoxedState::new(state)), None)
-        }
-        Exit::Killed => {
-            drop(state);
-            SupervisionEvent::ActorTerminated(cell.clone(), None, Some("killed".into()))
-        }
-        Exit::Failed(err) => {
-            drop(state);
-            if supervisor.is_none() {
-                tracing::error!(actor = %header.id, name = header.name.as_deref().unwrap_or(""),
-                    error = %error_text(&*err), "actor failed");
-            }
-            SupervisionEvent::ActorFailed(cell.clone(), err)
-        }
-    };
     match supervisor {
         Some(sup) => {
+            let event = match exit {
+                Exit::Stopped(reason) => SupervisionEvent::ActorTerminated(
+                    cell.clone(),
+                    Some(BoxedState::new(state)),
+                    reason,
+                ),
+                Exit::Drained => SupervisionEvent::ActorTerminated(
+                    cell.clone(),
+                    Some(BoxedState::new(state)),
+                    None,
+                ),
+                Exit::Killed => {
+                    drop(state);
+                    SupervisionEvent::ActorTerminated(cell.clone(), None, Some("killed".into()))
+                }
+                Exit::Failed(err) => {
+                    drop(state);
+                    SupervisionEvent::ActorFailed(cell.clone(), err)
+                }
+            };
             drop(sup.send_event(event));
             tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "supervisor told");
         }
-        None => drop(event),
+        // Nobody to tell: no event is built (and the state is not boxed for it).
+        None => {
+            drop(state);
+            if let Exit::Failed(err) = &exit {
+                tracing::error!(actor = %header.id, name = header.name.as_deref().unwrap_or(""),
+                    error = %error_text(&**err), "actor failed");
+            }
+        }
     }
     if let Some(reason) = reason {
         for watcher in &watchers {
