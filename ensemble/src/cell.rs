@@ -223,16 +223,18 @@ impl Header {
         }
     }
 
-    /// Records that this actor watches `target`; `false` if this actor has already ended.
+    /// Records that this actor watches `target`; `false` if this actor has already ended
+    /// or already watches it (a second monitor is the same monitor).
     fn add_watching(&self, target: &ActorCell) -> bool {
         let mut links = self.links();
         if links.down {
             return false;
         }
         let watch = links.watch.get_or_insert_with(Default::default);
-        if !watch.watching.contains(target) {
-            watch.watching.push(target.clone());
+        if watch.watching.contains(target) {
+            return false;
         }
+        watch.watching.push(target.clone());
         true
     }
 
@@ -587,7 +589,7 @@ impl ActorCell {
         // The watcher's side first: the target's end makes the watcher forget it, so the
         // entry must exist before the target can see the watcher, or it would go stale.
         if !self.header().add_watching(&target) {
-            return; // this actor has ended: it cannot hear anything any more
+            return; // ended (it cannot hear any more), or already monitoring `target`
         }
         if target.header().add_watcher(self) {
             // This actor ended meanwhile: its end may have missed the target's side.

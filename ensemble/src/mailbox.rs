@@ -295,6 +295,13 @@ impl<M> Mailbox<M> {
         Ok(())
     }
 
+    /// Whether a full mailbox sheds messages (`DropOldest` / `DropNewest`).
+    pub(crate) fn sheds(&self) -> bool {
+        self.bound
+            .as_ref()
+            .is_some_and(|b| matches!(b.overflow, Overflow::DropOldest | Overflow::DropNewest))
+    }
+
     /// Whether a full mailbox makes senders wait (bounded with `Overflow::Wait`).
     #[inline]
     pub(crate) fn waits_for_room(&self) -> bool {
@@ -480,7 +487,8 @@ impl<M> Mailbox<M> {
     }
 
     /// Waits for work: a signal, or messages (moved into `batch`, which must be empty).
-    /// Publishes `handled` (messages handled since the last publication) on the way.
+    /// When it parks, it publishes `handled` (messages handled since the last
+    /// publication) and resets it.
     pub(crate) fn poll_next(
         &self,
         batch: &mut VecDeque<M>,
@@ -488,7 +496,6 @@ impl<M> Mailbox<M> {
         cx: &Context<'_>,
     ) -> Poll<Next> {
         let mut slots = self.lock();
-        slots.handled += u64::from(mem::take(handled));
         if slots.has_signal() {
             let sig = Self::take_signal_locked(&mut slots);
             if !slots.has_signal() {
@@ -518,6 +525,9 @@ impl<M> Mailbox<M> {
         if slots.closed {
             return Poll::Ready(Next::Drained);
         }
+        // Parking: publish the count. Only here, so that `handled` keeps counting towards
+        // the next yield across batches (a bounded mailbox hands over one at a time).
+        slots.handled += u64::from(mem::take(handled));
         slots.set_waker(cx);
         Poll::Pending
     }

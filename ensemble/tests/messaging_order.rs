@@ -161,3 +161,56 @@ async fn cast_to_an_ended_actor_hands_the_message_back() {
     assert!(err.is_closed());
     assert!(matches!(err.into_inner(), Work::Record(10)));
 }
+
+/// Ticks by casting to itself, one message at a time, and counts its ticks.
+struct Ticker(Arc<AtomicUsize>);
+
+impl Actor for Ticker {
+    type Msg = usize;
+    type State = ();
+    type Arguments = ();
+    async fn pre_start(&self, _: ActorRef<usize>, _: ()) -> Result<(), ActorProcessingErr> {
+        Ok(())
+    }
+    async fn handle(
+        &self,
+        myself: ActorRef<usize>,
+        left: usize,
+        _: &mut (),
+    ) -> Result<(), ActorProcessingErr> {
+        self.0.fetch_add(1, Ordering::Relaxed);
+        if left > 0 {
+            let _ = myself.cast(left - 1);
+        }
+        Ok(())
+    }
+}
+
+/// A busy actor yields to the scheduler at least every 128 messages, even when its mail
+/// arrives one message at a time (it casts to itself; or a bounded mailbox hands it over
+/// one by one), so it cannot starve the other tasks of a single-threaded runtime.
+#[tokio::test]
+async fn a_busy_actor_yields_every_128_messages_even_fed_one_at_a_time() {
+    for bounded in [false, true] {
+        let ticks = Arc::new(AtomicUsize::new(0));
+        let options = if bounded {
+            ensemble::SpawnOptions::new().capacity(4, ensemble::Overflow::Reject)
+        } else {
+            ensemble::SpawnOptions::new()
+        };
+        let (ticker, _) = Actor::spawn_with(options, Ticker(ticks.clone()), ())
+            .await
+            .unwrap();
+        ticker.cast(10_000).unwrap();
+        // Runs once the ticker gives up the (only) thread.
+        let seen = ticks.clone();
+        let at = tokio::spawn(async move { seen.load(Ordering::Relaxed) })
+            .await
+            .unwrap();
+        assert!(
+            at <= 256,
+            "bounded {bounded}: another task first ran after {at} ticks"
+        );
+        ticker.stop_and_wait(None, None).await.unwrap();
+    }
+}

@@ -349,3 +349,26 @@ async fn a_killed_supervisor_leaves_no_backoff_timer_behind() {
         "a timer task outlived its supervisor"
     );
 }
+
+/// A supervisor must never lose its own messages (a shed restart timer would leave a
+/// child down for good), so it refuses to start with a mailbox that sheds, saying why.
+#[tokio::test]
+async fn a_supervisor_refuses_a_shedding_mailbox() {
+    use ensemble::{Actor, Overflow, SpawnOptions};
+    let log = Log::default();
+    for overflow in [Overflow::DropOldest, Overflow::DropNewest] {
+        let options = SpawnOptions::new().capacity(8, overflow);
+        let spec = spec(Strategy::OneForOne, &log, &["a"]);
+        match Actor::spawn_with(options, Supervisor, spec).await {
+            Err(e) => assert!(e.to_string().contains("must not shed"), "{e}"),
+            Ok(_) => panic!("{overflow:?}: a shedding supervisor started"),
+        }
+    }
+    for overflow in [Overflow::Reject, Overflow::Wait] {
+        let options = SpawnOptions::new().capacity(8, overflow);
+        let spec = spec(Strategy::OneForOne, &log, &["a"]);
+        let (sup, _) = Actor::spawn_with(options, Supervisor, spec).await.unwrap();
+        assert_eq!(children(&sup).await.len(), 1);
+        sup.stop_and_wait(None, None).await.unwrap();
+    }
+}

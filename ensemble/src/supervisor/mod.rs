@@ -242,6 +242,14 @@ impl Actor for Supervisor {
         myself: ActorRef<SupervisorMsg>,
         spec: SupervisorSpec,
     ) -> Result<SupervisorState, ActorProcessingErr> {
+        // A supervisor must never lose its own messages (a shed restart timer would leave
+        // a child down for good): refuse a mailbox that sheds. Reject and Wait are fine;
+        // the restart timer passes their bound.
+        if myself.inner.mailbox.sheds() {
+            return Err("a supervisor's mailbox must not shed messages: \
+                use Overflow::Reject or Overflow::Wait (or no bound)"
+                .into());
+        }
         SupervisorState::start(myself, spec).await
     }
 
