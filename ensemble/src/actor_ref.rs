@@ -61,7 +61,7 @@ impl<M: Send + 'static> ActorRef<M> {
         match outcome {
             Ok(Pushed::Queued) => Ok(()),
             Ok(Pushed::Shed(shed)) => {
-                record_dead_letters(self.header(), 1, "shed: mailbox full");
+                record_dead_letters(&self.inner, 1, "shed: mailbox full");
                 drop(shed);
                 Ok(())
             }
@@ -177,12 +177,12 @@ impl<M: Send + 'static> ActorRef<M> {
 
     /// Asks the actor to stop; returns at once. See [`ActorCell::stop`].
     pub fn stop(&self, reason: Option<String>) {
-        self.inner.mailbox.stop(reason);
+        self.inner.ask_stop(reason);
     }
 
     /// Aborts the actor; returns at once. See [`ActorCell::kill`].
     pub fn kill(&self) {
-        self.inner.mailbox.kill();
+        self.inner.ask_kill();
     }
 
     /// Stops accepting messages at once, handles what is queued, then stops.

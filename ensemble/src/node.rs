@@ -4,7 +4,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::ActorId;
-use crate::cell::Header;
+use crate::cell::Shared;
 
 /// A report of messages dropped undelivered, given to the hook set with
 /// [`set_dead_letter_hook`].
@@ -61,13 +61,15 @@ pub fn dead_letters() -> u64 {
     DEAD_LETTERS.load(Ordering::Relaxed)
 }
 
-/// Counts `n` dead letters for the actor behind `header`.
-pub(crate) fn record_dead_letters(header: &Header, n: usize, why: &'static str) {
+/// Counts `n` dead letters for the actor behind `shared` (takes its mailbox lock: never
+/// call it with that lock held).
+pub(crate) fn record_dead_letters<M>(shared: &Shared<M>, n: usize, why: &'static str) {
     if n == 0 {
         return;
     }
     let n = n as u64;
-    header.add_dead_letters(n);
+    shared.mailbox.add_dead_letters(n);
+    let header = &shared.header;
     DEAD_LETTERS.fetch_add(n, Ordering::Relaxed);
     metrics::counter!("ensemble_dead_letters_total").increment(n);
     tracing::debug!(

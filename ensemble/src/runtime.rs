@@ -98,7 +98,7 @@ impl<M: Send + 'static> Drop for StartGuard<'_, M> {
     fn drop(&mut self) {
         if self.armed {
             let header = &self.myself.inner.header;
-            let (msgs, events) = self.myself.inner.mailbox.end();
+            let (msgs, events) = self.myself.inner.end();
             if let Some(name) = &header.name {
                 registry::unregister(name, header.id);
             }
@@ -107,7 +107,7 @@ impl<M: Send + 'static> Drop for StartGuard<'_, M> {
             for child in header.close_links() {
                 child.stop(Some("supervisor failed to start".into()));
             }
-            record_dead_letters(header, msgs.len(), "actor failed to start");
+            record_dead_letters(&self.myself.inner, msgs.len(), "actor failed to start");
             drop((msgs, events));
             // A supervisor linked by hand during pre_start forgets the actor.
             if let Some(sup) = header.detach_supervisor() {
@@ -218,11 +218,11 @@ fn run<A: Actor>(
             }
             loop {
                 let evt = {
-                    let signal = if guard.mailbox().signaled() {
-                        guard.mailbox().take_signal()
+                    let signal = if guard.0.inner.signaled() {
+                        guard.0.inner.take_signal()
                     } else if batch.is_empty() {
                         let next =
-                            poll_fn(|cx| guard.mailbox().poll_next(&mut batch, &mut handled, cx));
+                            poll_fn(|cx| guard.0.inner.poll_next(&mut batch, &mut handled, cx));
                         match next.await {
                             Next::Messages => continue,
                             Next::Drained => break Exit::Drained,
@@ -270,7 +270,7 @@ fn run<A: Actor>(
             }
         };
         guard.mailbox().publish_handled(&mut handled);
-        record_dead_letters(&guard.0.inner.header, batch.len(), "actor stopped");
+        record_dead_letters(&guard.0.inner, batch.len(), "actor stopped");
         drop(batch);
         // Shutdown runs once per actor; boxing it keeps its large state out of every idle
         // actor's task (one allocation at the end of life, none per message). The guard
@@ -304,8 +304,8 @@ impl<M: Send + 'static> Drop for AbandonGuard<M> {
             return;
         }
         tracing::debug!(actor = %header.id, "actor task dropped before it ended; treating it as killed");
-        let (msgs, events) = myself.inner.mailbox.end();
-        record_dead_letters(header, msgs.len(), "actor task dropped");
+        let (msgs, events) = myself.inner.end();
+        record_dead_letters(&myself.inner, msgs.len(), "actor task dropped");
         if let Some(name) = &header.name {
             registry::unregister(name, header.id);
         }
@@ -353,7 +353,7 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
     header.set_status(ActorStatus::Stopping);
     {
         let leftover = mailbox.close();
-        record_dead_letters(header, leftover.len(), "actor stopped");
+        record_dead_letters(shared, leftover.len(), "actor stopped");
     }
 
     let mut exit = exit;
@@ -386,8 +386,8 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
         tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "post_stop done");
     }
 
-    let (msgs, events) = mailbox.end();
-    record_dead_letters(header, msgs.len(), "actor stopped");
+    let (msgs, events) = shared.end();
+    record_dead_letters(shared, msgs.len(), "actor stopped");
     drop((msgs, events));
     if let Some(name) = &header.name {
         registry::unregister(name, header.id);
@@ -603,10 +603,10 @@ mod size_guard {
             task_size <= 152,
             "actor task future grew to {task_size} bytes (tokio's task: 384 bytes, not 256)"
         );
-        // 296: header, links, mailbox lock and lanes, and the received/handled counts and
-        // bound pointer that bounded mailboxes brought.
+        // 232: with the `Arc` counts 248 bytes, one 256-byte malloc chunk. Rarely used
+        // parts (events, children, monitors, groups) are boxed on first use.
         assert!(
-            shared_size <= 296,
+            shared_size <= 232,
             "shared actor block grew to {shared_size} bytes"
         );
     }

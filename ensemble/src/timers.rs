@@ -86,11 +86,11 @@ impl<M: Send + 'static> ActorRef<M> {
                         Err(SendError::Full(_)) => {
                             tracing::debug!(actor = %actor.id(), "timer message refused: mailbox full");
                         }
-                        Err(_) => record_dead_letters(&actor.inner.header, 1, "timer: actor ended first"),
+                        Err(_) => record_dead_letters(&actor.inner, 1, "timer: actor ended first"),
                     }
                 }
                 _ = actor.inner.header.exited() => {
-                    record_dead_letters(&actor.inner.header, 1, "timer: actor ended first");
+                    record_dead_letters(&actor.inner, 1, "timer: actor ended first");
                 }
             }
         }))
