@@ -125,6 +125,36 @@ struct Bound {
     shed: AtomicU64,
 }
 
+/// The actor's own counts, kept in its task (4 bytes) so that counting costs nothing per
+/// message: what it has handled since it last published `MailboxStats::handled` (done
+/// under the lock it takes anyway for each batch of mail), and what it has handled since
+/// it last yielded or parked (it yields every `YIELD_EVERY`). Both stay below 256.
+#[derive(Default)]
+pub(crate) struct Progress {
+    unpublished: u16,
+    since_yield: u16,
+}
+
+impl Progress {
+    /// A message's handler returned.
+    #[inline]
+    pub(crate) fn handled(&mut self) {
+        self.unpublished += 1;
+        self.since_yield += 1;
+    }
+
+    /// A supervision event's handler returned (not a message, but work all the same).
+    pub(crate) fn event(&mut self) {
+        self.since_yield += 1;
+    }
+
+    /// Whether the actor has worked long enough to owe the scheduler a yield.
+    #[inline]
+    pub(crate) fn should_yield(&self, every: u16) -> bool {
+        self.since_yield >= every
+    }
+}
+
 /// Why a push did not simply queue the message.
 pub(crate) enum Refused<M> {
     Closed(M),
@@ -431,11 +461,13 @@ impl<M> Mailbox<M> {
         }
     }
 
-    /// Adds the messages the actor handled since it last published them (it does so
-    /// when it yields and when it ends; waiting for mail publishes in `poll_next`).
-    pub(crate) fn publish_handled(&self, handled: &mut u32) {
-        if *handled > 0 {
-            self.lock().handled += u64::from(mem::take(handled));
+    /// Publishes the messages the actor handled since it last did, when it yields or
+    /// ends (`poll_next` publishes whenever the actor takes mail), and starts a new
+    /// count towards the next yield.
+    pub(crate) fn publish_handled(&self, progress: &mut Progress) {
+        progress.since_yield = 0;
+        if progress.unpublished > 0 {
+            self.lock().handled += u64::from(mem::take(&mut progress.unpublished));
         }
     }
 
@@ -561,15 +593,17 @@ impl<M> Shared<M> {
     }
 
     /// Waits for work: a signal, or messages (moved into `batch`, which must be empty).
-    /// When it parks, it publishes `handled` (messages handled since the last
-    /// publication) and resets it.
+    /// Publishes the handled count on every call (the lock is taken anyway, and a bounded
+    /// mailbox calls this for every message, which keeps `LeastLoaded` pools exact); a
+    /// park also counts as the yield the actor owes.
     pub(crate) fn poll_next(
         &self,
         batch: &mut VecDeque<M>,
-        handled: &mut u32,
+        progress: &mut Progress,
         cx: &Context<'_>,
     ) -> Poll<Next> {
         let mut slots = self.mailbox.lock();
+        slots.handled += u64::from(mem::take(&mut progress.unpublished));
         if slots.has_signal() {
             let sig = slots.take_signal();
             if !slots.has_signal() {
@@ -599,9 +633,8 @@ impl<M> Shared<M> {
         if slots.closed {
             return Poll::Ready(Next::Drained);
         }
-        // Parking: publish the count. Only here, so that `handled` keeps counting towards
-        // the next yield across batches (a bounded mailbox hands over one at a time).
-        slots.handled += u64::from(mem::take(handled));
+        // Parking gives the thread back: the count towards the next yield starts again.
+        progress.since_yield = 0;
         slots.set_waker(cx);
         Poll::Pending
     }
@@ -627,6 +660,33 @@ impl<M> Shared<M> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::ActorId;
+    use crate::cell::Header;
+
+    /// `LeastLoaded` pools read `received - handled`; a bounded worker that never runs
+    /// out of mail must still publish its count each time it takes a message.
+    #[test]
+    fn taking_mail_publishes_the_handled_count_even_without_parking() {
+        let shared = Shared {
+            header: Header::new(ActorId::next_local(), None),
+            mailbox: Mailbox::<u32>::new(MailboxConfig::bounded(4, Overflow::Wait)),
+        };
+        for i in 0..3 {
+            assert!(shared.mailbox.push(i).is_ok());
+        }
+        let mut batch = VecDeque::new();
+        let mut progress = Progress::default();
+        for _ in 0..5 {
+            progress.handled();
+        }
+        let cx = Context::from_waker(Waker::noop());
+        let next = shared.poll_next(&mut batch, &mut progress, &cx);
+        assert!(matches!(next, Poll::Ready(Next::Messages)));
+        assert_eq!(batch.len(), 1);
+        assert_eq!(shared.mailbox.stats().handled, 5);
+        // Taking mail is not a yield: the count towards the next one goes on.
+        assert_eq!(progress.since_yield, 5);
+    }
 
     #[test]
     fn internal_messages_pass_a_full_bound_but_not_a_closed_mailbox() {

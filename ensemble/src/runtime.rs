@@ -13,7 +13,7 @@ use tokio::task::JoinHandle;
 
 use crate::cell::{Header, Shared};
 use crate::errors::{Panicked, Reason};
-use crate::mailbox::{Mailbox, Next, Signal};
+use crate::mailbox::{Mailbox, Next, Progress, Signal};
 use crate::node::record_dead_letters;
 use crate::{
     Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, BoxedState, ExitReason,
@@ -22,7 +22,7 @@ use crate::{
 
 /// Messages handled back to back before the actor yields to the scheduler, so that a
 /// busy actor cannot starve other tasks on its worker thread.
-const YIELD_EVERY: u32 = 128;
+const YIELD_EVERY: u16 = 128;
 
 /// How an actor ended.
 enum Exit {
@@ -205,8 +205,8 @@ fn run<A: Actor>(
 ) -> impl Future<Output = ()> + Send {
     async move {
         let mut batch = VecDeque::new();
-        // Messages handled since the count was last published (and since the last yield).
-        let mut handled = 0u32;
+        // Handled since the count was last published, and since the last yield.
+        let mut progress = Progress::default();
         let exit = 'life: {
             let started = run_hook!(
                 guard.mailbox(),
@@ -222,7 +222,7 @@ fn run<A: Actor>(
                         guard.0.inner.take_signal()
                     } else if batch.is_empty() {
                         let next =
-                            poll_fn(|cx| guard.0.inner.poll_next(&mut batch, &mut handled, cx));
+                            poll_fn(|cx| guard.0.inner.poll_next(&mut batch, &mut progress, cx));
                         match next.await {
                             Next::Messages => continue,
                             Next::Drained => break Exit::Drained,
@@ -234,17 +234,17 @@ fn run<A: Actor>(
                         };
                         let hook = actor.handle(guard.0.clone(), msg, &mut state);
                         match run_hook!(guard.mailbox(), "handle", hook) {
-                            Outcome::Done(Ok(())) => handled += 1,
+                            Outcome::Done(Ok(())) => progress.handled(),
                             Outcome::Killed => break Exit::Killed,
                             failed => {
-                                handled += 1;
+                                progress.handled();
                                 if let Some(exit) = failed.exit() {
                                     break exit;
                                 }
                             }
                         }
-                        if handled >= YIELD_EVERY {
-                            guard.mailbox().publish_handled(&mut handled);
+                        if progress.should_yield(YIELD_EVERY) {
+                            guard.mailbox().publish_handled(&mut progress);
                             tokio::task::yield_now().await;
                         }
                         continue;
@@ -267,9 +267,14 @@ fn run<A: Actor>(
                 if let Some(exit) = outcome.await.exit() {
                     break exit;
                 }
+                progress.event();
+                if progress.should_yield(YIELD_EVERY) {
+                    guard.mailbox().publish_handled(&mut progress);
+                    tokio::task::yield_now().await;
+                }
             }
         };
-        guard.mailbox().publish_handled(&mut handled);
+        guard.mailbox().publish_handled(&mut progress);
         record_dead_letters(&guard.0.inner, batch.len(), "actor stopped");
         drop(batch);
         // Shutdown runs once per actor; boxing it keeps its large state out of every idle
