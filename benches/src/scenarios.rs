@@ -28,12 +28,12 @@ pub const ALL: &[Scenario] = &[
     },
     Scenario {
         name: "call",
-        what: "call round trip: 100,000 sequential calls",
+        what: "call round trip: 100,000 sequential calls from a task",
         flavor: Flavor::MultiThread,
     },
     Scenario {
         name: "call-ct",
-        what: "call round trip: 100,000 sequential calls",
+        what: "call round trip: 100,000 sequential calls from a task",
         flavor: Flavor::CurrentThread,
     },
     Scenario {

@@ -23,7 +23,8 @@ pub trait Adapter: Sync {
     fn name(&self) -> &'static str;
     /// 1 sender casts `n` increments, then one call confirms the total.
     fn cast_throughput(&self, flavor: Flavor, n: u64) -> Option<Duration>;
-    /// `n` sequential calls; returns the total and every call's latency.
+    /// `n` sequential calls from a task spawned on the runtime (as an actor calling an
+    /// actor); returns the total and every call's latency.
     fn call_round_trip(&self, flavor: Flavor, n: u64) -> Option<(Duration, Vec<Duration>)>;
     /// Spawns `n` actors, then stops them all and waits for each.
     fn spawn_stop(&self, flavor: Flavor, n: u64) -> Option<Duration>;
