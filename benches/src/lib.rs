@@ -8,7 +8,8 @@ pub mod adapters;
 pub mod report;
 pub mod scenarios;
 
-use std::time::Duration;
+use std::future::Future;
+use std::time::{Duration, Instant};
 
 /// Which tokio runtime a scenario runs on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,4 +62,21 @@ impl Sample {
             Sample::Bytes(b) => b,
         }
     }
+}
+
+/// Times `n` sequential calls made by `call`, each of which must return 3 (the value the
+/// call scenario puts in the counter): the total and every call's latency.
+pub async fn time_calls<F, Fut>(n: u64, mut call: F) -> (Duration, Vec<Duration>)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = u64>,
+{
+    let mut lat = Vec::with_capacity(n as usize);
+    let start = Instant::now();
+    for _ in 0..n {
+        let t = Instant::now();
+        assert_eq!(call().await, 3, "a call returned the wrong value");
+        lat.push(t.elapsed());
+    }
+    (start.elapsed(), lat)
 }

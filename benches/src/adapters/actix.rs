@@ -157,18 +157,9 @@ impl Adapter for ActixAdapter {
             let (c, _) = counter(16);
             c.do_send(Add(3));
             // The caller is a task on the runtime (here, on the actors' LocalSet).
-            tokio::task::spawn_local(async move {
-                let mut lat = Vec::with_capacity(n as usize);
-                let start = Instant::now();
-                for _ in 0..n {
-                    let t = Instant::now();
-                    assert_eq!(get(&c).await, 3);
-                    lat.push(t.elapsed());
-                }
-                (start.elapsed(), lat)
-            })
-            .await
-            .unwrap_or_else(|e| panic!("caller: {e}"))
+            tokio::task::spawn_local(async move { crate::time_calls(n, || get(&c)).await })
+                .await
+                .unwrap_or_else(|e| panic!("caller: {e}"))
         }))
     }
 

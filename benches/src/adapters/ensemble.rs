@@ -145,18 +145,9 @@ impl Adapter for EnsembleAdapter {
             let c = counter(SpawnOptions::new()).await;
             assert!(c.cast(Msg::Add(3)).is_ok());
             // The caller is a task on the runtime, as an actor calling an actor is.
-            tokio::spawn(async move {
-                let mut lat = Vec::with_capacity(n as usize);
-                let start = Instant::now();
-                for _ in 0..n {
-                    let t = Instant::now();
-                    assert_eq!(get(&c).await, 3);
-                    lat.push(t.elapsed());
-                }
-                (start.elapsed(), lat)
-            })
-            .await
-            .unwrap_or_else(|e| panic!("caller: {e}"))
+            tokio::spawn(async move { crate::time_calls(n, || get(&c)).await })
+                .await
+                .unwrap_or_else(|e| panic!("caller: {e}"))
         }))
     }
 
