@@ -114,4 +114,6 @@ mod guide_doctests {
     struct Mailboxes;
     #[doc = include_str!("../../docs/guide/groups-and-pools.md")]
     struct GroupsAndPools;
+    #[doc = include_str!("../../docs/guide/performance.md")]
+    struct Performance;
 }
