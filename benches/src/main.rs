@@ -196,8 +196,13 @@ fn main() {
             .map(|n| n.get())
             .unwrap_or(0);
         let versions = versions();
+        let reps_flag = if reps == 5 {
+            String::new()
+        } else {
+            format!("--reps {reps} ")
+        };
         let doc = format!(
-            "# Benchmarks\n\nProduced by `cargo run --release -p ensemble-benches -- all --write` \
+            "# Benchmarks\n\nProduced by `cargo run --release -p ensemble-benches -- all {reps_flag}--write` \
              ({reps} repetitions, implementations interleaved within each, every sample in a fresh \
              process; medians, with min and max).\n\n\
              Versions: {versions}.\n\n\

@@ -128,7 +128,7 @@ struct Bound {
 /// The actor's own counts, kept in its task (4 bytes) so that counting costs nothing per
 /// message: what it has handled since it last published `MailboxStats::handled` (done
 /// under the lock it takes anyway for each batch of mail), and what it has handled since
-/// it last yielded or parked (it yields every `YIELD_EVERY`). Both stay below 256.
+/// it last yielded or parked (it yields every `YIELD_EVERY`). Neither exceeds 128.
 #[derive(Default)]
 pub(crate) struct Progress {
     unpublished: u16,
