@@ -3,6 +3,7 @@
 use std::any::Any;
 use std::fmt;
 use std::hash::{Hash, Hasher};
+use std::mem;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
@@ -286,14 +287,19 @@ impl Header {
     pub(crate) fn take_watch(&self) -> (Vec<ActorCell>, Vec<ActorCell>) {
         let mut links = self.links();
         links.down = true;
-        let Some(w) = links.watch.take() else {
+        // The box itself stays: children still being shut down are listed until they
+        // have ended (each removes itself).
+        let Some(w) = links.watch.as_mut() else {
             return (Vec::new(), Vec::new());
         };
+        let watchers = mem::take(&mut w.watchers);
+        let watching = mem::take(&mut w.watching);
+        let groups = mem::take(&mut w.groups);
         drop(links);
-        if !w.groups.is_empty() {
-            crate::pg::leave_all(self.id, w.groups);
+        if !groups.is_empty() {
+            crate::pg::leave_all(self.id, groups);
         }
-        (w.watchers, w.watching)
+        (watchers, watching)
     }
 
     /// Stops new children from linking and returns the live ones, in start order.

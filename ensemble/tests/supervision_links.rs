@@ -447,3 +447,47 @@ async fn crossed_links_never_form_a_cycle_and_every_pair_still_stops() {
         }
     }
 }
+
+/// Spawns a linked child in `pre_start`, puts it in a blocking handler, hands it and its
+/// gate out, then fails to start.
+struct FailingParent;
+
+type Handout = tokio::sync::oneshot::Sender<(ActorRef<Work>, tokio::sync::oneshot::Sender<()>)>;
+
+impl Actor for FailingParent {
+    type Msg = ();
+    type State = ();
+    type Arguments = (Log, Handout);
+    async fn pre_start(
+        &self,
+        myself: ActorRef<()>,
+        (log, handout): (Log, Handout),
+    ) -> Result<(), ActorProcessingErr> {
+        let (child, _) =
+            Actor::spawn_linked(None, Worker::new("c", &log), (), myself.cell()).await?;
+        let gate = common::block(&child).await;
+        let _ = handout.send((child, gate));
+        Err("parent gives up".into())
+    }
+}
+
+/// A parent that fails to start stops its children without waiting; until each has
+/// ended, `children()` still lists it (live children), and then no longer does.
+#[tokio::test]
+async fn an_ended_parent_lists_its_children_until_they_have_ended() {
+    let log = Log::default();
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    assert!(Actor::spawn(None, FailingParent, (log, tx)).await.is_err());
+    let (child, gate) = rx.await.unwrap();
+    let parent = child
+        .cell()
+        .supervisor()
+        .expect("still linked while it ends");
+    assert_eq!(parent.status(), ActorStatus::Stopped);
+    // The child is still in its handler: asked to stop, not yet ended.
+    assert!(child.status().is_alive());
+    assert_eq!(parent.children(), vec![child.cell()]);
+    gate.send(()).unwrap();
+    child.cell().wait(None).await.unwrap();
+    assert!(parent.children().is_empty());
+}
