@@ -13,7 +13,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::mem;
 use std::pin::pin;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll, Waker};
 
@@ -33,8 +33,9 @@ pub enum Overflow {
     /// `cast` returns [`SendError::Full`](crate::SendError::Full) with the message.
     #[default]
     Reject,
-    /// [`ActorRef::send`](crate::ActorRef::send) waits for room; `cast` and `try_send`
-    /// return `Full` without waiting.
+    /// [`ActorRef::send`](crate::ActorRef::send) (and `call`) waits for room; `cast` and
+    /// `try_send` return `Full` without waiting. Waiting senders are served in turn: a slot
+    /// freed while some wait is held for them.
     Wait,
     /// The oldest queued message is shed to make room for the new one.
     DropOldest,
@@ -123,6 +124,45 @@ struct Bound {
     room: Notify,
     rejected: AtomicU64,
     shed: AtomicU64,
+    /// Senders waiting for room (`Wait`). Changed only under the mailbox lock.
+    waiting: AtomicUsize,
+    /// Slots freed while senders were waiting, held for them, so that a sender arriving
+    /// later cannot take them first. Changed only under the mailbox lock; never more
+    /// than `waiting`.
+    reserved: AtomicUsize,
+}
+
+/// A sender registered as waiting for room in a `Wait` mailbox. Dropping it (pushed,
+/// closed, timed out or cancelled) unregisters it and gives back a held slot nobody is
+/// left to take.
+struct Waiting<'a, M> {
+    mailbox: &'a Mailbox<M>,
+    bound: &'a Bound,
+}
+
+impl<'a, M> Waiting<'a, M> {
+    fn new(mailbox: &'a Mailbox<M>, bound: &'a Bound) -> Self {
+        let slots = mailbox.lock();
+        bound.waiting.fetch_add(1, Ordering::Relaxed);
+        drop(slots);
+        Waiting { mailbox, bound }
+    }
+}
+
+impl<M> Drop for Waiting<'_, M> {
+    fn drop(&mut self) {
+        let slots = self.mailbox.lock();
+        let waiting = self.bound.waiting.load(Ordering::Relaxed) - 1;
+        self.bound.waiting.store(waiting, Ordering::Relaxed);
+        let reserved = self.bound.reserved.load(Ordering::Relaxed).min(waiting);
+        self.bound.reserved.store(reserved, Ordering::Relaxed);
+        drop(slots);
+        // A slot held for the others: make sure one of them is awake to take it (this
+        // sender may have swallowed the wake-up meant for it).
+        if reserved > 0 {
+            self.bound.room.notify_one();
+        }
+    }
 }
 
 /// The actor's own counts, kept in its task (4 bytes) so that counting costs nothing per
@@ -270,6 +310,8 @@ impl<M> Mailbox<M> {
                     room: Notify::new(),
                     rejected: AtomicU64::new(0),
                     shed: AtomicU64::new(0),
+                    waiting: AtomicUsize::new(0),
+                    reserved: AtomicUsize::new(0),
                 })
             }),
             slots: Mutex::new(Slots {
@@ -296,19 +338,24 @@ impl<M> Mailbox<M> {
     /// Queues a message without waiting. A full bounded mailbox applies its policy.
     #[inline]
     pub(crate) fn push(&self, msg: M) -> Result<Pushed<M>, Refused<M>> {
-        self.push_counted(msg, true)
+        self.push_counted(msg, true, false)
     }
 
     /// [`push`](Self::push); a refusal for lack of room is counted as a rejection only
-    /// if `count_full` (a sender about to wait for room has not been refused).
-    fn push_counted(&self, msg: M, count_full: bool) -> Result<Pushed<M>, Refused<M>> {
+    /// if `count_full` (a sender about to wait for room has not been refused). Slots held
+    /// for waiting senders count as taken, unless `woken` (a waiting sender that was
+    /// woken takes one of them).
+    fn push_counted(&self, msg: M, count_full: bool, woken: bool) -> Result<Pushed<M>, Refused<M>> {
         let mut slots = self.lock();
         if slots.closed {
             return Err(Refused::Closed(msg));
         }
         let mut shed = None;
         if let Some(bound) = &self.bound {
-            if slots.msgs.len() >= bound.capacity {
+            let reserved = bound.reserved.load(Ordering::Relaxed);
+            if woken && reserved > 0 {
+                bound.reserved.store(reserved - 1, Ordering::Relaxed);
+            } else if slots.msgs.len() + reserved >= bound.capacity {
                 match bound.overflow {
                     Overflow::Reject | Overflow::Wait => {
                         if count_full {
@@ -396,15 +443,19 @@ impl<M> Mailbox<M> {
             return self.push(msg);
         };
         // Room now: no waiter is registered, so an unhindered send costs one lock.
-        match self.push_counted(msg, false) {
+        match self.push_counted(msg, false, false) {
             Err(Refused::Full(m)) => msg = m,
             done => return done,
         }
+        // Waiting senders get freed slots in turn: while one waits, a slot the actor frees
+        // is held for it (see `poll_next`), and later senders find the mailbox full.
+        let _waiting = Waiting::new(self, bound);
+        let mut woken = false;
         loop {
             let mut room = pin!(bound.room.notified());
             room.as_mut().enable();
             // Tried again once registered, so a slot freed in between is not missed.
-            match self.push_counted(msg, false) {
+            match self.push_counted(msg, false, woken) {
                 Err(Refused::Full(m)) => msg = m,
                 done => return done,
             }
@@ -417,6 +468,7 @@ impl<M> Mailbox<M> {
                     }
                 }
             }
+            woken = true;
         }
     }
 
@@ -431,7 +483,8 @@ impl<M> Mailbox<M> {
             room.as_mut().enable();
             {
                 let slots = self.lock();
-                if slots.closed || slots.msgs.len() < bound.capacity {
+                let held = bound.reserved.load(Ordering::Relaxed);
+                if slots.closed || slots.msgs.len() + held < bound.capacity {
                     drop(slots);
                     // This waiter takes no slot itself: hand the wake-up on, so that a
                     // sender waiting alongside is not left asleep next to an empty slot.
@@ -622,6 +675,11 @@ impl<M> Shared<M> {
                 // Bounded: one at a time, so the bound and `DropOldest` are exact.
                 Some(bound) => {
                     batch.extend(slots.msgs.pop_front());
+                    // A sender is waiting: the freed slot is held for it.
+                    let reserved = bound.reserved.load(Ordering::Relaxed);
+                    if bound.waiting.load(Ordering::Relaxed) > reserved {
+                        bound.reserved.store(reserved + 1, Ordering::Relaxed);
+                    }
                     drop(slots);
                     if bound.overflow == Overflow::Wait {
                         bound.room.notify_one();

@@ -311,3 +311,123 @@ async fn call_waits_for_room_in_a_wait_mailbox() {
     gate.send(()).unwrap();
     assert_eq!(call.await.unwrap(), vec![1]);
 }
+
+/// Records numbers; on `Barge` casts a number to itself at once, as a sender arriving
+/// just after a slot was freed would, and records whether the mailbox took it.
+struct Recorder(Arc<Mutex<Vec<i32>>>);
+
+enum RecMsg {
+    Gate(tokio::sync::oneshot::Receiver<()>),
+    Barge,
+    Record(i32),
+}
+
+impl Actor for Recorder {
+    type Msg = RecMsg;
+    type State = ();
+    type Arguments = ();
+    async fn pre_start(
+        &self,
+        _: ensemble::ActorRef<RecMsg>,
+        _: (),
+    ) -> Result<(), ensemble::ActorProcessingErr> {
+        Ok(())
+    }
+    async fn handle(
+        &self,
+        myself: ensemble::ActorRef<RecMsg>,
+        msg: RecMsg,
+        _: &mut (),
+    ) -> Result<(), ensemble::ActorProcessingErr> {
+        match msg {
+            RecMsg::Gate(gate) => {
+                let _ = gate.await;
+            }
+            RecMsg::Barge => {
+                let taken = myself.cast(RecMsg::Record(2)).is_ok();
+                self.0.lock().unwrap().push(if taken { 0 } else { -1 });
+            }
+            RecMsg::Record(n) => self.0.lock().unwrap().push(n),
+        }
+        Ok(())
+    }
+}
+
+/// A slot freed while a sender waits for room goes to that sender: one arriving later
+/// (here, the very handler that freed it) finds the mailbox full instead of taking it.
+#[tokio::test]
+async fn a_freed_slot_goes_to_the_waiting_sender_not_to_a_later_one() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (w, _) = Actor::spawn_with(
+        SpawnOptions::new().capacity(1, Overflow::Wait),
+        Recorder(seen.clone()),
+        (),
+    )
+    .await
+    .unwrap();
+    let (open, gate) = tokio::sync::oneshot::channel();
+    w.cast(RecMsg::Gate(gate)).unwrap();
+    tokio::task::yield_now().await; // the actor is now inside the gate handler
+    w.cast(RecMsg::Barge).unwrap(); // the one slot
+    let waiter = {
+        let w = w.clone();
+        tokio::spawn(async move { w.send(RecMsg::Record(1)).await.is_ok() })
+    };
+    tokio::task::yield_now().await; // the waiter found the mailbox full and waits
+    open.send(()).unwrap();
+    assert!(waiter.await.unwrap());
+    while w.stats().queued > 0 || w.stats().handled < 3 {
+        tokio::task::yield_now().await;
+    }
+    // Barge found its slot held for the waiter (-1); the waiter's 1 went in.
+    assert_eq!(*seen.lock().unwrap(), vec![-1, 1]);
+}
+
+/// Many senders on two threads through a small `Wait` mailbox, some of them giving up
+/// with very short timeouts (so waiters keep leaving): every accepted message arrives,
+/// and nobody is left waiting next to a free or held slot.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn waiting_senders_that_leave_never_strand_the_others() {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let (w, _) = Actor::spawn_with(
+        SpawnOptions::new().capacity(2, Overflow::Wait),
+        Recorder(seen.clone()),
+        (),
+    )
+    .await
+    .unwrap();
+    let senders: Vec<_> = (0..8)
+        .map(|s| {
+            let w = w.clone();
+            tokio::spawn(async move {
+                let mut accepted = 0usize;
+                for _ in 0..2_000 {
+                    let msg = RecMsg::Record(s);
+                    let ok = if s % 2 == 0 {
+                        w.send(msg).await.is_ok()
+                    } else {
+                        w.send_timeout(msg, Duration::from_micros(1)).await.is_ok()
+                    };
+                    accepted += usize::from(ok);
+                }
+                accepted
+            })
+        })
+        .collect();
+    let all = async {
+        let mut accepted = 0;
+        for s in senders {
+            accepted += s.await.unwrap();
+        }
+        accepted
+    };
+    // A guard against a hang (a stranded waiter), not a wait for progress.
+    let accepted = tokio::time::timeout(Duration::from_secs(60), all)
+        .await
+        .expect("a waiting sender was stranded");
+    assert!(accepted >= 4 * 2_000, "every patient send is accepted");
+    while w.stats().queued > 0 || w.stats().handled < accepted as u64 {
+        tokio::task::yield_now().await;
+    }
+    assert_eq!(seen.lock().unwrap().len(), accepted);
+}
