@@ -138,6 +138,8 @@ struct Bound {
 struct Waiting<'a, M> {
     mailbox: &'a Mailbox<M>,
     bound: &'a Bound,
+    /// It got its message in (no wake-up of its is left to hand on).
+    pushed: bool,
 }
 
 impl<'a, M> Waiting<'a, M> {
@@ -145,7 +147,11 @@ impl<'a, M> Waiting<'a, M> {
         let slots = mailbox.lock();
         bound.waiting.fetch_add(1, Ordering::Relaxed);
         drop(slots);
-        Waiting { mailbox, bound }
+        Waiting {
+            mailbox,
+            bound,
+            pushed: false,
+        }
     }
 }
 
@@ -154,12 +160,14 @@ impl<M> Drop for Waiting<'_, M> {
         let slots = self.mailbox.lock();
         let waiting = self.bound.waiting.load(Ordering::Relaxed) - 1;
         self.bound.waiting.store(waiting, Ordering::Relaxed);
-        let reserved = self.bound.reserved.load(Ordering::Relaxed).min(waiting);
+        let held = self.bound.reserved.load(Ordering::Relaxed);
+        let reserved = held.min(waiting);
         self.bound.reserved.store(reserved, Ordering::Relaxed);
         drop(slots);
-        // A slot held for the others: make sure one of them is awake to take it (this
-        // sender may have swallowed the wake-up meant for it).
-        if reserved > 0 {
+        // A slot was let go (anyone may now take it), or one is still held for the others
+        // and this sender, leaving without its message in, may have swallowed the wake-up
+        // meant for them: wake the next one.
+        if reserved < held || (reserved > 0 && !self.pushed) {
             self.bound.room.notify_one();
         }
     }
@@ -449,7 +457,7 @@ impl<M> Mailbox<M> {
         }
         // Waiting senders get freed slots in turn: while one waits, a slot the actor frees
         // is held for it (see `poll_next`), and later senders find the mailbox full.
-        let _waiting = Waiting::new(self, bound);
+        let mut waiting = Waiting::new(self, bound);
         let mut woken = false;
         loop {
             let mut room = pin!(bound.room.notified());
@@ -457,7 +465,10 @@ impl<M> Mailbox<M> {
             // Tried again once registered, so a slot freed in between is not missed.
             match self.push_counted(msg, false, woken) {
                 Err(Refused::Full(m)) => msg = m,
-                done => return done,
+                done => {
+                    waiting.pushed = done.is_ok();
+                    return done;
+                }
             }
             match deadline {
                 None => room.await,
@@ -483,12 +494,17 @@ impl<M> Mailbox<M> {
             room.as_mut().enable();
             {
                 let slots = self.lock();
-                let held = bound.reserved.load(Ordering::Relaxed);
-                if slots.closed || slots.msgs.len() + held < bound.capacity {
-                    drop(slots);
-                    // This waiter takes no slot itself: hand the wake-up on, so that a
-                    // sender waiting alongside is not left asleep next to an empty slot.
+                // Slots held for waiting senders count as room here: the feed's own send
+                // queues behind those senders anyway.
+                let room_now = slots.closed || slots.msgs.len() < bound.capacity;
+                let held = bound.reserved.load(Ordering::Relaxed) > 0;
+                drop(slots);
+                // This waiter takes no slot itself: hand the wake-up on, so that a sender
+                // waiting alongside is not left asleep next to a free or held slot.
+                if room_now || held {
                     bound.room.notify_one();
+                }
+                if room_now {
                     return;
                 }
             }
@@ -675,9 +691,11 @@ impl<M> Shared<M> {
                 // Bounded: one at a time, so the bound and `DropOldest` are exact.
                 Some(bound) => {
                     batch.extend(slots.msgs.pop_front());
-                    // A sender is waiting: the freed slot is held for it.
+                    // A sender is waiting and a slot is free: it is held for that sender.
                     let reserved = bound.reserved.load(Ordering::Relaxed);
-                    if bound.waiting.load(Ordering::Relaxed) > reserved {
+                    if bound.waiting.load(Ordering::Relaxed) > reserved
+                        && slots.msgs.len() + reserved < bound.capacity
+                    {
                         bound.reserved.store(reserved + 1, Ordering::Relaxed);
                     }
                     drop(slots);

@@ -97,3 +97,67 @@ async fn the_feed_stops_when_the_actor_ends() {
     assert!(feed.is_finished());
     assert!(polled.load(Ordering::SeqCst) <= 2);
 }
+
+/// A stream feed and senders waiting for room share a small `Wait` mailbox on two
+/// threads, some senders giving up after very short timeouts: the feed delivers every
+/// item and its end, every accepted send arrives, and nobody is left asleep next to room.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stream_feed_and_waiting_senders_never_strand_each_other() {
+    let log = Log::default();
+    let (w, _) = Actor::spawn_with(
+        SpawnOptions::new().capacity(2, Overflow::Wait),
+        Worker::new("mix", &log),
+        (),
+    )
+    .await
+    .unwrap();
+    let polled = Arc::new(AtomicU32::new(0));
+    let stream = Counted {
+        next: 0,
+        limit: 3_000,
+        polled: polled.clone(),
+    };
+    let feed = w.attach_stream(stream, |n| Work::Record(n + 10_000), Work::Record(999));
+    let senders: Vec<_> = (0..4u32)
+        .map(|s| {
+            let w = w.clone();
+            tokio::spawn(async move {
+                let mut accepted = 0usize;
+                for i in 0..1_000 {
+                    let msg = Work::Record(s * 1_000 + i);
+                    let ok = if s % 2 == 0 {
+                        w.send(msg).await.is_ok()
+                    } else {
+                        w.send_timeout(msg, std::time::Duration::from_micros(1))
+                            .await
+                            .is_ok()
+                    };
+                    accepted += usize::from(ok);
+                }
+                accepted
+            })
+        })
+        .collect();
+    let all = async {
+        let mut accepted = 0;
+        for s in senders {
+            accepted += s.await.unwrap();
+        }
+        while !feed.is_finished() {
+            tokio::task::yield_now().await;
+        }
+        accepted
+    };
+    // A guard against a hang (someone stranded), not a wait for progress.
+    let accepted = tokio::time::timeout(std::time::Duration::from_secs(60), all)
+        .await
+        .expect("a sender or the feed was stranded");
+    let got = w.call(Work::Get, None).await.unwrap();
+    let from_feed = got
+        .iter()
+        .filter(|n| (10_001..=13_000).contains(*n))
+        .count();
+    assert_eq!(from_feed, 3_000, "every stream item arrives");
+    assert!(got.contains(&999), "the end message arrives");
+    assert_eq!(got.len(), 3_000 + 1 + accepted, "and every accepted send");
+}
