@@ -1,17 +1,19 @@
 //! `ActorCell`: the untyped handle to an actor, and the state every handle shares.
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::mem;
 use std::pin::pin;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use tokio::sync::Notify;
 
-use crate::mailbox::Mailbox;
+use crate::mailbox::{Leftovers, Mailbox, Next, Progress, Signal, SignalFlag};
 use crate::{ActorId, SendError, SupervisionEvent, WaitTimeout};
 
 /// Where an actor is in its life.
@@ -69,7 +71,7 @@ impl ActorStatus {
 pub(crate) struct Header {
     /// Set (under the mailbox lock) whenever a signal or event is pending; read by the
     /// actor without the lock between messages.
-    pub(crate) signaled: AtomicBool,
+    pub(crate) signaled: SignalFlag,
     status: AtomicU8,
     exited: AtomicBool,
     exit: Notify,
@@ -130,7 +132,7 @@ impl Header {
             name,
             status: AtomicU8::new(ActorStatus::Starting.as_u8()),
             exited: AtomicBool::new(false),
-            signaled: AtomicBool::new(false),
+            signaled: SignalFlag::new(),
             links: Mutex::new(Links::default()),
             exit: Notify::new(),
         }
@@ -363,7 +365,56 @@ static LINKING: Mutex<()> = Mutex::new(());
 #[repr(C)]
 pub(crate) struct Shared<M> {
     pub(crate) header: Header,
-    pub(crate) mailbox: Mailbox<M>,
+    pub(crate) mailbox: ActorMailbox<M>,
+}
+
+/// An actor's mailbox: its messages, and supervision events on the event lane.
+pub(crate) type ActorMailbox<M> = Mailbox<M, SupervisionEvent>;
+
+/// The mailbox's signal operations, with the header's flag.
+impl<M> Shared<M> {
+    /// Asks the actor to stop. The first reason given wins.
+    pub(crate) fn ask_stop(&self, reason: Option<String>) {
+        self.mailbox.ask_stop(&self.header.signaled, reason);
+    }
+
+    /// Asks the actor to abort.
+    pub(crate) fn ask_kill(&self) {
+        self.mailbox.ask_kill(&self.header.signaled);
+    }
+
+    /// Delivers a supervision event, or hands it back if the actor has ended.
+    pub(crate) fn deliver_event(&self, evt: SupervisionEvent) -> Result<(), SupervisionEvent> {
+        self.mailbox.deliver_event(&self.header.signaled, evt)
+    }
+
+    /// The fast check made between messages.
+    #[inline]
+    pub(crate) fn signaled(&self) -> bool {
+        self.header.signaled.is_set()
+    }
+
+    /// Takes the highest-priority pending signal.
+    pub(crate) fn take_signal(&self) -> Option<Signal<SupervisionEvent>> {
+        self.mailbox.take_signal(&self.header.signaled)
+    }
+
+    /// Waits for work: a signal, or messages moved into `batch`.
+    #[inline]
+    pub(crate) fn poll_next(
+        &self,
+        batch: &mut VecDeque<M>,
+        progress: &mut Progress,
+        cx: &Context<'_>,
+    ) -> Poll<Next<SupervisionEvent>> {
+        self.mailbox
+            .poll_next(&self.header.signaled, batch, progress, cx)
+    }
+
+    /// Marks the actor's mailbox as ended; returns what it still held.
+    pub(crate) fn end(&self) -> Leftovers<M, SupervisionEvent> {
+        self.mailbox.end(&self.header.signaled)
+    }
 }
 
 /// What an untyped handle can do; implemented by every `Shared<M>`.

@@ -74,6 +74,7 @@ mod runtime;
 mod stream;
 mod supervision;
 pub mod supervisor;
+mod sync;
 mod timers;
 
 pub use actor::Actor;

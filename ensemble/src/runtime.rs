@@ -11,9 +11,9 @@ use std::task::{Context, Poll};
 
 use tokio::task::JoinHandle;
 
-use crate::cell::{Header, Shared};
+use crate::cell::{ActorMailbox, Header, Shared};
 use crate::errors::{Panicked, Reason};
-use crate::mailbox::{Mailbox, Next, Progress, Signal};
+use crate::mailbox::{Next, Progress, Signal};
 use crate::node::record_dead_letters;
 use crate::{
     Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, BoxedState, ExitReason,
@@ -57,7 +57,7 @@ impl Outcome<Result<(), ActorProcessingErr>> {
 /// has been killed. The hook's future stays pinned in the caller's frame: no allocation.
 #[inline]
 fn poll_hook<M, F: Future>(
-    mailbox: &Mailbox<M>,
+    mailbox: &ActorMailbox<M>,
     hook: &'static str,
     fut: Pin<&mut F>,
     cx: &mut Context<'_>,
@@ -81,7 +81,7 @@ macro_rules! run_hook {
 
 /// Runs a boxed hook to completion; for rare paths kept out of the idle task's size.
 async fn run_boxed_hook<M, T>(
-    mailbox: &Mailbox<M>,
+    mailbox: &ActorMailbox<M>,
     hook: &'static str,
     fut: impl Future<Output = T>,
 ) -> Outcome<T> {
@@ -136,7 +136,7 @@ pub(crate) async fn spawn<A: Actor>(
     let name: Option<Arc<str>> = name.map(Into::into);
     let shared = Arc::new(Shared {
         header: Header::new(ActorId::next_local(), name.clone()),
-        mailbox: Mailbox::new(mailbox),
+        mailbox: ActorMailbox::new(mailbox),
     });
     let myself = ActorRef { inner: shared };
     if let Some(name) = name {
@@ -296,7 +296,7 @@ struct AbandonGuard<M: Send + 'static>(ActorRef<M>);
 
 impl<M: Send + 'static> AbandonGuard<M> {
     #[inline]
-    fn mailbox(&self) -> &Mailbox<M> {
+    fn mailbox(&self) -> &ActorMailbox<M> {
         &self.0.inner.mailbox
     }
 }
@@ -333,7 +333,7 @@ impl<M: Send + 'static> Drop for AbandonGuard<M> {
 
 /// Shuts `children` down, last started first, by their policies (all brutally once the
 /// parent is killed). A kill while children are being shut down turns `exit` into a kill.
-async fn stop_children<M>(mailbox: &Mailbox<M>, children: &[ActorCell], exit: &mut Exit) {
+async fn stop_children<M>(mailbox: &ActorMailbox<M>, children: &[ActorCell], exit: &mut Exit) {
     for child in children.iter().rev() {
         let policy = if matches!(exit, Exit::Killed) {
             Shutdown::Brutal
@@ -597,7 +597,7 @@ mod size_guard {
         let myself = ActorRef {
             inner: Arc::new(Shared {
                 header: Header::new(ActorId::next_local(), None),
-                mailbox: Mailbox::<CounterMsg>::new(Default::default()),
+                mailbox: ActorMailbox::<CounterMsg>::new(Default::default()),
             }),
         };
         let guard = AbandonGuard(myself.clone());
