@@ -96,8 +96,8 @@ impl<M: Send + 'static> ActorRef<M> {
         }))
     }
 
-    /// Casts `make()` every `period` (first after one period) until the actor ends or the
-    /// timer is cancelled. A tick that finds a bounded mailbox full is skipped (and
+    /// Casts `make()` every `period` (first after one period; a period under 1 ms is 1 ms)
+    /// until the actor ends or the timer is cancelled. A tick that finds a bounded mailbox full is skipped (and
     /// counted as rejected); late ticks are delayed, not bunched.
     pub fn send_interval<F>(&self, period: Duration, mut make: F) -> TimerHandle
     where

@@ -250,6 +250,7 @@ impl Actor for Supervisor {
                 use Overflow::Reject or Overflow::Wait (or no bound)"
                 .into());
         }
+        spec.flags.check()?;
         SupervisorState::start(myself, spec).await
     }
 

@@ -131,6 +131,22 @@ impl Backoff {
 /// A supervisor's flags: strategy, restart intensity and optional backoff.
 ///
 /// The default is OTP's: `OneForOne`, at most 1 restart in 5 seconds, no backoff.
+///
+/// Restart intensity is OTP's: if more than `max_restarts` restarts happen within any
+/// `max_period`, the supervisor shuts every child down and fails upward with
+/// [`IntensityExceeded`](super::IntensityExceeded). `max_restarts = 0` means "never
+/// restart": the first restart fails the supervisor, whatever the period. As in OTP, the
+/// period must be above zero otherwise (a zero-length window would count nothing and so
+/// allow unbounded restarts): a supervisor whose flags say `intensity(n, Duration::ZERO)`
+/// with `n > 0` refuses to start, with an error saying so.
+///
+/// ```
+/// use std::time::Duration;
+/// use ensemble::supervisor::{Strategy, SupervisorFlags};
+/// assert!(SupervisorFlags::new(Strategy::OneForOne).intensity(3, Duration::from_secs(10)).check().is_ok());
+/// assert!(SupervisorFlags::new(Strategy::OneForOne).intensity(0, Duration::ZERO).check().is_ok());
+/// assert!(SupervisorFlags::new(Strategy::OneForOne).intensity(3, Duration::ZERO).check().is_err());
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct SupervisorFlags {
     /// Which children restart together.
@@ -163,11 +179,27 @@ impl SupervisorFlags {
         }
     }
 
-    /// Allows `max_restarts` restarts within `period`.
+    /// Allows `max_restarts` restarts within `period` (above zero unless `max_restarts`
+    /// is 0; see [`check`](Self::check)). `u32::MAX` restarts means no practical limit.
     pub fn intensity(mut self, max_restarts: u32, period: Duration) -> Self {
         self.max_restarts = max_restarts;
         self.max_period = period;
         self
+    }
+
+    /// Whether a supervisor can start with these flags: `Err` with the reason if
+    /// `max_restarts > 0` and `max_period` is zero (see the type's documentation).
+    pub fn check(&self) -> Result<(), String> {
+        if self.max_restarts > 0 && self.max_period.is_zero() {
+            return Err(format!(
+                "restart intensity {} in a period of zero: the period must be above zero \
+                 (a zero-length window counts nothing, so restarts would never be limited); \
+                 use intensity({}, period) with a period such as 5 s, or intensity(0, _) \
+                 to fail on the first restart",
+                self.max_restarts, self.max_restarts
+            ));
+        }
+        Ok(())
     }
 
     /// Waits before each restart as `backoff` says.

@@ -214,17 +214,24 @@ impl SupervisorState {
     }
 
     /// Counts a restart against the intensity; `Err` to escalate.
+    ///
+    /// The restarts of the last `max_period` count, this one included: an entry leaves
+    /// the window only once it is *older* than the period, so the restart just recorded
+    /// always counts (`intensity(0, _)` fails on the first restart, even with a zero
+    /// period). Only the last `max_restarts + 1` entries matter, so no more are kept.
     fn note_restart(&mut self, child: &str, why: &str) -> Result<(), ActorProcessingErr> {
         let now = Instant::now();
+        let limit = self.flags.max_restarts as usize;
         self.restarts.push_back(now);
         while self
             .restarts
             .front()
-            .is_some_and(|t| now.duration_since(*t) >= self.flags.max_period)
+            .is_some_and(|t| now.duration_since(*t) > self.flags.max_period)
+            || self.restarts.len() > limit.saturating_add(1)
         {
             self.restarts.pop_front();
         }
-        if self.restarts.len() > self.flags.max_restarts as usize {
+        if self.restarts.len() > limit {
             return Err(Box::new(IntensityExceeded {
                 child: child.to_string(),
                 reason: why.to_string(),
