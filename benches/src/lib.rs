@@ -54,6 +54,15 @@ pub enum Sample {
     Bytes(f64),
 }
 
+impl std::fmt::Display for Sample {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Sample::Time(d) => write!(f, "{:.2} ms", d.as_secs_f64() * 1e3),
+            Sample::Bytes(b) => write!(f, "{b:.0} B"),
+        }
+    }
+}
+
 impl Sample {
     /// The value used for ratios (seconds or bytes; lower is better).
     pub fn value(self) -> f64 {

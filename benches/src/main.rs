@@ -176,7 +176,7 @@ fn main() {
                         .entry(adapter.name())
                         .or_default()
                         .push(sample, lat);
-                    eprintln!("   rep {} {:>9}: {:?}", rep + 1, adapter.name(), sample);
+                    eprintln!("   rep {} {:>9}: {}", rep + 1, adapter.name(), sample);
                 }
             }
         }

@@ -83,10 +83,11 @@ pub fn table(scenarios: &[Scenario], results: &Results, impls: &[&'static str]) 
             let vs_tokio = tokio
                 .map(|t| format!("{:.2}x", cell.median() / t))
                 .unwrap_or_default();
-            let vs_peer = if *name == "ensemble" && best_peer.is_finite() {
-                format!("{:.2}x", cell.median() / best_peer)
-            } else {
-                String::new()
+            let vs_peer = match (*name, best_peer.is_finite()) {
+                ("ensemble", true) => format!("{:.2}x", cell.median() / best_peer),
+                // `--only` without a peer, or a row no peer supports.
+                ("ensemble", false) => String::from("no peer in this run"),
+                _ => String::new(),
             };
             let _ = writeln!(
                 out,

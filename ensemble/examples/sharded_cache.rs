@@ -6,6 +6,15 @@
 //! line is printed every second, then a summary, then every accepted write is read back
 //! and checked.
 //!
+//! Most writes are refused, on purpose: the writers never wait and never slow down, so
+//! they offer far more than four shards can store, and the intake (`Overflow::Reject`)
+//! turns the excess away at once with `SendError::Full`, handing each put back to its
+//! writer. That is backpressure doing its job: memory stays bounded and nothing is
+//! dropped silently. "Shed" counts messages a shedding mailbox (`Overflow::DropOldest` or
+//! `DropNewest`) accepted and then dropped as dead letters; this intake refuses instead
+//! of shedding, so it stays 0. A writer that must not be refused would call
+//! `submit_wait` (an `Overflow::Wait` intake) and slow down to the cache's pace.
+//!
 //! ```text
 //! cargo run --release --example sharded_cache -- [--seconds N] [--writers N] [--shards N] [--capacity N]
 //! ```
@@ -183,6 +192,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     println!(
         "accepted: {}  rejected: {}  shed: {}",
         stats.received, stats.rejected, stats.shed
+    );
+    println!(
+        "(rejected: refused at the full intake and handed back to the writer, which offers \
+         more than the shards can take on purpose; shed: accepted then dropped by a \
+         shedding mailbox, none here)"
     );
     assert_eq!(
         stats.received + stats.rejected,

@@ -82,19 +82,24 @@ pub trait Actor: Sized + Send + Sync + 'static {
         async { Ok(()) }
     }
 
-    /// Handles one message. Default: ignores it.
+    /// Handles one message.
+    ///
+    /// Default: drops the message, and the first time an actor gets one, logs a warning
+    /// (target `ensemble`, with the actor's id and type) saying that its type does not
+    /// implement `handle`: a message sent to such an actor is almost always a mistake.
     fn handle(
         &self,
         myself: ActorRef<Self::Msg>,
         message: Self::Msg,
         state: &mut Self::State,
     ) -> impl Future<Output = Result<(), ActorProcessingErr>> + Send {
-        let _ = (myself, message, state);
+        let _ = (message, state);
+        crate::runtime::warn_unhandled::<Self>(&myself);
         async { Ok(()) }
     }
 
-    /// Handles an event about a linked child (or, later, a monitored actor). Runs ahead
-    /// of queued messages.
+    /// Handles an event about a linked child, a monitored actor (`ActorDown`) or a watched
+    /// process group (`ProcessGroupChanged`). Runs ahead of queued messages.
     ///
     /// Default (OTP link semantics): a child that *failed* fails this actor too, with an
     /// error naming the child and carrying the child's error as its source; every other

@@ -74,6 +74,8 @@ pub(crate) struct Header {
     pub(crate) signaled: SignalFlag,
     status: AtomicU8,
     exited: AtomicBool,
+    /// The default `handle` has warned that this actor's type does not implement it.
+    pub(crate) warned_unhandled: AtomicBool,
     exit: Notify,
     pub(crate) id: ActorId,
     pub(crate) name: Option<Arc<str>>,
@@ -132,6 +134,7 @@ impl Header {
             name,
             status: AtomicU8::new(ActorStatus::Starting.as_u8()),
             exited: AtomicBool::new(false),
+            warned_unhandled: AtomicBool::new(false),
             signaled: SignalFlag::new(),
             links: Mutex::new(Links::default()),
             exit: Notify::new(),

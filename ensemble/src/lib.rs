@@ -65,6 +65,7 @@ mod macros;
 mod mailbox;
 pub mod node;
 mod options;
+pub mod panics;
 pub mod pg;
 pub mod pool;
 pub mod port;

@@ -55,8 +55,8 @@ static DEAD_LETTERS: AtomicU64 = AtomicU64::new(0);
 /// dead letters: they went back to their sender.
 ///
 /// They are also reported as `tracing` events (target `ensemble::dead_letters`, level
-/// DEBUG, one per batch with a `count` field) and counted in the `metrics` counter
-/// `ensemble_dead_letters_total`.
+/// DEBUG, one per batch with a `count` field) and, with the `metrics` feature (on by
+/// default), counted in the `metrics` counter `ensemble_dead_letters_total`.
 pub fn dead_letters() -> u64 {
     DEAD_LETTERS.load(Ordering::Relaxed)
 }
@@ -71,6 +71,7 @@ pub(crate) fn record_dead_letters<M>(shared: &Shared<M>, n: usize, why: &'static
     shared.mailbox.add_dead_letters(n);
     let header = &shared.header;
     DEAD_LETTERS.fetch_add(n, Ordering::Relaxed);
+    #[cfg(feature = "metrics")]
     metrics::counter!("ensemble_dead_letters_total").increment(n);
     tracing::debug!(
         target: "ensemble::dead_letters",

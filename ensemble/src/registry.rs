@@ -69,3 +69,14 @@ pub fn registered() -> Vec<String> {
         .map(|k| k.to_string())
         .collect()
 }
+
+/// The name `id` is registered under, if any (a scan: for rare paths such as logging a
+/// panic).
+pub(crate) fn name_of(id: ActorId) -> Option<String> {
+    NAMES
+        .read()
+        .unwrap_or_else(PoisonError::into_inner)
+        .iter()
+        .find(|(_, cell)| cell.id() == id)
+        .map(|(name, _)| name.to_string())
+}

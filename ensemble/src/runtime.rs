@@ -15,6 +15,7 @@ use crate::cell::{ActorMailbox, Header, Shared};
 use crate::errors::{Panicked, Reason};
 use crate::mailbox::{Next, Progress, Signal};
 use crate::node::record_dead_letters;
+use crate::panics;
 use crate::{
     Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, BoxedState, ExitReason,
     Shutdown, SpawnError, SpawnOptions, SupervisionEvent, registry,
@@ -57,14 +58,42 @@ impl Outcome<Result<(), ActorProcessingErr>> {
 /// has been killed. The hook's future stays pinned in the caller's frame: no allocation.
 #[inline]
 fn poll_hook<M, F: Future>(
-    mailbox: &ActorMailbox<M>,
+    shared: &Shared<M>,
+    hook: &'static str,
+    fut: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Outcome<F::Output>> {
+    // With the panic hook installed (`panics`), the poll runs with the thread marked as
+    // running this actor's code; until then this costs one relaxed load.
+    if panics::routed() {
+        return poll_hook_marked(shared, hook, fut, cx);
+    }
+    poll_hook_unmarked(shared, hook, fut, cx)
+}
+
+#[cold]
+#[inline(never)]
+fn poll_hook_marked<M, F: Future>(
+    shared: &Shared<M>,
+    hook: &'static str,
+    fut: Pin<&mut F>,
+    cx: &mut Context<'_>,
+) -> Poll<Outcome<F::Output>> {
+    panics::running(shared.header.id, || {
+        poll_hook_unmarked(shared, hook, fut, cx)
+    })
+}
+
+#[inline(always)]
+fn poll_hook_unmarked<M, F: Future>(
+    shared: &Shared<M>,
     hook: &'static str,
     fut: Pin<&mut F>,
     cx: &mut Context<'_>,
 ) -> Poll<Outcome<F::Output>> {
     match catch_unwind(AssertUnwindSafe(|| fut.poll(cx))) {
         Ok(Poll::Ready(v)) => Poll::Ready(Outcome::Done(v)),
-        Ok(Poll::Pending) if mailbox.poll_kill(cx) => Poll::Ready(Outcome::Killed),
+        Ok(Poll::Pending) if shared.mailbox.poll_kill(cx) => Poll::Ready(Outcome::Killed),
         Ok(Poll::Pending) => Poll::Pending,
         Err(payload) => Poll::Ready(Outcome::Panicked(Panicked::from_payload(hook, payload))),
     }
@@ -73,19 +102,19 @@ fn poll_hook<M, F: Future>(
 /// Runs a hook to completion under [`poll_hook`]. A macro rather than an `async fn` so
 /// the hook's future is stored once, in the caller's state, not copied into a callee's.
 macro_rules! run_hook {
-    ($mailbox:expr, $hook:expr, $fut:expr) => {{
+    ($shared:expr, $hook:expr, $fut:expr) => {{
         let mut fut = pin!($fut);
-        poll_fn(|cx| poll_hook($mailbox, $hook, fut.as_mut(), cx)).await
+        poll_fn(|cx| poll_hook($shared, $hook, fut.as_mut(), cx)).await
     }};
 }
 
 /// Runs a boxed hook to completion; for rare paths kept out of the idle task's size.
 async fn run_boxed_hook<M, T>(
-    mailbox: &ActorMailbox<M>,
+    shared: &Shared<M>,
     hook: &'static str,
     fut: impl Future<Output = T>,
 ) -> Outcome<T> {
-    run_hook!(mailbox, hook, fut)
+    run_hook!(shared, hook, fut)
 }
 
 /// Undoes a half-done spawn if `pre_start` fails or the spawning future is dropped.
@@ -152,7 +181,7 @@ pub(crate) async fn spawn<A: Actor>(
         armed: true,
     };
     let outcome = run_hook!(
-        &myself.inner.mailbox,
+        &myself.inner,
         "pre_start",
         actor.pre_start(myself.clone(), args)
     );
@@ -209,7 +238,7 @@ fn run<A: Actor>(
         let mut progress = Progress::default();
         let exit = 'life: {
             let started = run_hook!(
-                guard.mailbox(),
+                guard.shared(),
                 "post_start",
                 actor.post_start(guard.0.clone(), &mut state)
             );
@@ -233,7 +262,7 @@ fn run<A: Actor>(
                             continue;
                         };
                         let hook = actor.handle(guard.0.clone(), msg, &mut state);
-                        match run_hook!(guard.mailbox(), "handle", hook) {
+                        match run_hook!(guard.shared(), "handle", hook) {
                             Outcome::Done(Ok(())) => progress.handled(),
                             Outcome::Killed => break Exit::Killed,
                             failed => {
@@ -260,7 +289,7 @@ fn run<A: Actor>(
                 // event, the hook's future) out of every idle actor's task.
                 let hook = actor.handle_supervisor_evt(guard.0.clone(), evt, &mut state);
                 let outcome = Box::pin(run_boxed_hook(
-                    guard.mailbox(),
+                    guard.shared(),
                     "handle_supervisor_evt",
                     hook,
                 ));
@@ -299,6 +328,11 @@ impl<M: Send + 'static> AbandonGuard<M> {
     fn mailbox(&self) -> &ActorMailbox<M> {
         &self.0.inner.mailbox
     }
+
+    #[inline]
+    fn shared(&self) -> &Shared<M> {
+        &self.0.inner
+    }
 }
 
 impl<M: Send + 'static> Drop for AbandonGuard<M> {
@@ -333,7 +367,7 @@ impl<M: Send + 'static> Drop for AbandonGuard<M> {
 
 /// Shuts `children` down, last started first, by their policies (all brutally once the
 /// parent is killed). A kill while children are being shut down turns `exit` into a kill.
-async fn stop_children<M>(mailbox: &ActorMailbox<M>, children: &[ActorCell], exit: &mut Exit) {
+async fn stop_children<M>(shared: &Shared<M>, children: &[ActorCell], exit: &mut Exit) {
     for child in children.iter().rev() {
         let policy = if matches!(exit, Exit::Killed) {
             Shutdown::Brutal
@@ -342,7 +376,7 @@ async fn stop_children<M>(mailbox: &ActorMailbox<M>, children: &[ActorCell], exi
         };
         let drain = matches!(exit, Exit::Drained);
         let shutdown = shutdown_child(child, policy, drain);
-        if let Outcome::Killed = run_hook!(mailbox, "stop children", shutdown) {
+        if let Outcome::Killed = run_hook!(shared, "stop children", shutdown) {
             *exit = Exit::Killed;
             shutdown_child(child, Shutdown::Brutal, false).await;
         }
@@ -365,7 +399,7 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
     let children = header.close_links();
     if !children.is_empty() {
         // Boxed: most actors have no children, and this future is large.
-        Box::pin(stop_children(mailbox, &children, &mut exit)).await;
+        Box::pin(stop_children(shared, &children, &mut exit)).await;
     }
     drop(children);
 
@@ -375,7 +409,7 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
     }
     if !matches!(exit, Exit::Killed) {
         let stopped = run_hook!(
-            mailbox,
+            shared,
             "post_stop",
             actor.post_stop(myself.clone(), &mut state)
         );
@@ -520,6 +554,23 @@ pub(crate) async fn shutdown_child(child: &ActorCell, policy: Shutdown, drain: b
         }
     }
     child.header().exited().await;
+}
+
+/// The default `Actor::handle`: warns once per actor that its type drops every message.
+pub(crate) fn warn_unhandled<A: Actor>(myself: &ActorRef<A::Msg>) {
+    let header = &myself.inner.header;
+    if !header
+        .warned_unhandled
+        .swap(true, std::sync::atomic::Ordering::Relaxed)
+    {
+        tracing::warn!(
+            actor = %header.id,
+            name = header.name.as_deref().unwrap_or(""),
+            actor_type = std::any::type_name::<A>(),
+            "actor got a message but its type does not implement `Actor::handle`, so it \
+             drops every message; implement `handle` (this is said once per actor)"
+        );
+    }
 }
 
 /// The error a supervisor fails with when a linked child fails and the supervisor uses

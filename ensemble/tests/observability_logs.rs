@@ -4,54 +4,10 @@ mod common;
 
 use std::sync::{Arc, Mutex};
 
+use common::capture::run_captured;
 use common::{Log, Work, Worker, block};
 use ensemble::Actor;
-use tracing::span::{Attributes, Id, Record};
-use tracing::{Event, Level, Metadata, Subscriber};
-
-/// Records (level, target, message fields) of every event.
-#[derive(Clone, Default)]
-struct Capture(Arc<Mutex<Vec<(Level, String, String)>>>);
-
-struct Fields(String);
-
-impl tracing::field::Visit for Fields {
-    fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-        self.0.push_str(&format!("{}={:?} ", field.name(), value));
-    }
-}
-
-impl Subscriber for Capture {
-    fn enabled(&self, _: &Metadata<'_>) -> bool {
-        true
-    }
-    fn new_span(&self, _: &Attributes<'_>) -> Id {
-        Id::from_u64(1)
-    }
-    fn record(&self, _: &Id, _: &Record<'_>) {}
-    fn record_follows_from(&self, _: &Id, _: &Id) {}
-    fn event(&self, event: &Event<'_>) {
-        let mut fields = Fields(String::new());
-        event.record(&mut fields);
-        let meta = event.metadata();
-        self.0
-            .lock()
-            .unwrap()
-            .push((*meta.level(), meta.target().to_string(), fields.0));
-    }
-    fn enter(&self, _: &Id) {}
-    fn exit(&self, _: &Id) {}
-}
-
-fn run_captured(f: impl std::future::Future<Output = ()>) -> Vec<(Level, String, String)> {
-    let capture = Capture::default();
-    let rt = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    tracing::subscriber::with_default(capture.clone(), || rt.block_on(f));
-    capture.0.lock().unwrap().clone()
-}
+use tracing::Level;
 
 #[test]
 fn a_failure_nobody_supervises_is_logged_at_error() {
@@ -146,4 +102,37 @@ fn an_ending_actor_runs_post_stop_then_releases_its_name_then_tells_its_supervis
             "{events:?}"
         );
     }
+}
+
+#[test]
+fn an_actor_without_handle_warns_once_that_it_drops_messages() {
+    struct Deaf;
+    impl ensemble::Actor for Deaf {
+        type Msg = u32;
+        type State = ();
+        type Arguments = ();
+        async fn pre_start(
+            &self,
+            _: ensemble::ActorRef<u32>,
+            _: (),
+        ) -> Result<(), ensemble::ActorProcessingErr> {
+            Ok(())
+        }
+    }
+    let events = run_captured(async {
+        let (deaf, _) = Actor::spawn(None, Deaf, ()).await.unwrap();
+        for n in 0..3 {
+            deaf.cast(n).unwrap();
+        }
+        deaf.drain_and_wait(None).await.unwrap();
+        assert_eq!(deaf.stats().handled, 3);
+    });
+    let warnings: Vec<_> = events
+        .iter()
+        .filter(|(lvl, _, f)| {
+            *lvl == Level::WARN && f.contains("does not implement `Actor::handle`")
+        })
+        .collect();
+    assert_eq!(warnings.len(), 1, "{events:#?}");
+    assert!(warnings[0].2.contains("Deaf"), "{}", warnings[0].2);
 }

@@ -115,6 +115,35 @@ pub struct ChildInfo {
     pub restarts: u32,
 }
 
+impl ChildInfo {
+    /// A typed ref to the running incarnation, if there is one and its message type is
+    /// `M`.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use ensemble::{Actor, ActorProcessingErr, ActorRef};
+    /// use ensemble::supervisor::{ChildSpec, Supervisor, SupervisorFlags, SupervisorSpec};
+    /// struct Worker;
+    /// impl Actor for Worker {
+    ///     type Msg = u32;
+    ///     type State = ();
+    ///     type Arguments = ();
+    ///     async fn pre_start(&self, _: ActorRef<u32>, _: ()) -> Result<(), ActorProcessingErr> { Ok(()) }
+    /// }
+    /// let spec = SupervisorSpec::new(SupervisorFlags::default())
+    ///     .child(ChildSpec::new("worker", || (Worker, ())));
+    /// let (sup, _) = Supervisor::start(None, spec).await.unwrap();
+    /// let children = sup.which_children().await.unwrap();
+    /// let worker: ActorRef<u32> = children[0].actor_ref().unwrap();
+    /// worker.cast(7).unwrap();
+    /// assert!(children[0].actor_ref::<String>().is_none()); // wrong message type
+    /// # }
+    /// ```
+    pub fn actor_ref<M: Send + 'static>(&self) -> Option<ActorRef<M>> {
+        self.cell.clone()?.into_ref()
+    }
+}
+
 /// Child counts, as OTP's `count_children`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub struct ChildCounts {

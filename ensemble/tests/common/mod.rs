@@ -3,6 +3,8 @@
 //! no test sleeps to wait for anything).
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
+pub mod capture;
+
 use std::sync::{Arc, Mutex};
 
 use ensemble::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
