@@ -50,8 +50,27 @@
 //! }
 //! ```
 //!
-//! The runtime contract (ordering, signals, failure, names) is written down in
-//! `docs/SEMANTICS.md`, each rule with the test that proves it.
+//! ## The manual
+//!
+//! - [`guide`]: the user guide, chapter by chapter, in the style of OTP's *Design
+//!   Principles*: [actors](guide::actors), [call and cast](guide::call_and_cast),
+//!   [errors and panics](guide::errors_and_panics), [links](guide::links),
+//!   [names](guide::registry), [supervision](guide::supervision),
+//!   [mailboxes and timers](guide::mailboxes), [groups and pools](guide::groups_and_pools),
+//!   [structuring an application](guide::applications) and
+//!   [performance](guide::performance).
+//! - [`semantics`]: the runtime contract (ordering, signals, failure, names, bounds),
+//!   each rule with the test that proves it.
+//!
+//! Every example in both runs as a doctest. The same pages are `docs/guide/` and
+//! `docs/SEMANTICS.md` in the repository.
+//!
+//! ## Features
+//!
+//! - `metrics` (default): counters through the [`metrics`](https://docs.rs/metrics) facade
+//!   (`ensemble_dead_letters_total`); the application chooses the exporter. Without it,
+//!   the same counts are kept per actor ([`ActorRef::stats`]) and per node
+//!   ([`node::dead_letters`]).
 #![forbid(unsafe_code)]
 // Library code never panics on user input: no unwrap, expect or panic outside tests.
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
@@ -99,23 +118,39 @@ pub type ActorProcessingErr = Box<dyn std::error::Error + Send + Sync + 'static>
 #[doc = include_str!("../../README.md")]
 struct ReadmeDoctests;
 
-/// The guide's examples, compiled and run as doctests so they cannot drift.
-#[cfg(doctest)]
-mod guide_doctests {
-    #[doc = include_str!("../../docs/guide/actors.md")]
-    struct Actors;
-    #[doc = include_str!("../../docs/guide/call-and-cast.md")]
-    struct CallAndCast;
-    #[doc = include_str!("../../docs/guide/links.md")]
-    struct Links;
-    #[doc = include_str!("../../docs/guide/registry.md")]
-    struct Registry;
-    #[doc = include_str!("../../docs/guide/supervision.md")]
-    struct Supervision;
-    #[doc = include_str!("../../docs/guide/mailboxes.md")]
-    struct Mailboxes;
-    #[doc = include_str!("../../docs/guide/groups-and-pools.md")]
-    struct GroupsAndPools;
-    #[doc = include_str!("../../docs/guide/performance.md")]
-    struct Performance;
+/// Includes one of the manual's pages, as `build.rs` prepared it (links between pages
+/// turned into links between these modules).
+macro_rules! page {
+    ($file:literal) => {
+        include_str!(concat!(env!("OUT_DIR"), "/docs/", $file))
+    };
+}
+
+#[doc = page!("SEMANTICS.md")]
+pub mod semantics {}
+
+#[doc = page!("guide/README.md")]
+pub mod guide {
+    #[doc = page!("guide/actors.md")]
+    pub mod actors {}
+    #[doc = page!("guide/call-and-cast.md")]
+    pub mod call_and_cast {}
+    #[doc = page!("guide/errors-and-panics.md")]
+    pub mod errors_and_panics {}
+    #[doc = page!("guide/links.md")]
+    pub mod links {}
+    #[doc = page!("guide/registry.md")]
+    pub mod registry {}
+    #[doc = page!("guide/supervision.md")]
+    pub mod supervision {}
+    #[doc = page!("guide/mailboxes.md")]
+    pub mod mailboxes {}
+    #[doc = page!("guide/groups-and-pools.md")]
+    pub mod groups_and_pools {}
+    #[doc = page!("guide/applications.md")]
+    pub mod applications {}
+    #[doc = page!("guide/performance.md")]
+    pub mod performance {}
+    #[doc = page!("benchmarks.md")]
+    pub mod benchmarks {}
 }

@@ -3,7 +3,7 @@
 //! Routing is round-robin, by key (the same key reaches the same worker slot, the
 //! article's "each actor owns a shard of the keyspace"), or to the least-loaded worker.
 //! A worker that fails is restarted in its slot and the pool keeps serving. The pool's
-//! own mailbox can be bounded with any [`Overflow`](crate::Overflow) policy; each
+//! own mailbox can be bounded with any [`Overflow`] policy; each
 //! worker's mailbox holds at most `worker_capacity` jobs, and a full worker makes the
 //! pool wait, so a flood backs up into the pool's bound instead of growing without end.
 //! Draining the pool finishes every queued job (its own and its workers') and then stops.
