@@ -14,7 +14,7 @@ use std::time::Duration;
 use tokio::sync::Notify;
 
 use crate::mailbox::{Leftovers, Mailbox, Next, Progress, Signal, SignalFlag};
-use crate::{ActorId, SendError, SupervisionEvent, WaitTimeout};
+use crate::{ActorId, ActorSystem, SendError, SupervisionEvent, WaitTimeout};
 
 /// Where an actor is in its life.
 ///
@@ -79,6 +79,9 @@ pub(crate) struct Header {
     exit: Notify,
     pub(crate) id: ActorId,
     pub(crate) name: Option<Arc<str>>,
+    /// The system the actor belongs to, for life: its name registry, groups and dead
+    /// letter counts.
+    pub(crate) system: ActorSystem,
     links: Mutex<Links>,
 }
 
@@ -106,8 +109,8 @@ struct Watch {
     watchers: Vec<ActorCell>,
     /// Actors this one watches.
     watching: Vec<ActorCell>,
-    /// Process groups (scope, group) this actor is in.
-    groups: Vec<(Arc<str>, Arc<str>)>,
+    /// Process groups (system, scope, group) this actor is in.
+    groups: Vec<(ActorSystem, Arc<str>, Arc<str>)>,
 }
 
 /// How a supervisor shuts a child down when it stops (or restarts) it.
@@ -128,10 +131,11 @@ pub enum Shutdown {
 }
 
 impl Header {
-    pub(crate) fn new(id: ActorId, name: Option<Arc<str>>) -> Self {
+    pub(crate) fn new(id: ActorId, name: Option<Arc<str>>, system: ActorSystem) -> Self {
         Header {
             id,
             name,
+            system,
             status: AtomicU8::new(ActorStatus::Starting.as_u8()),
             exited: AtomicBool::new(false),
             warned_unhandled: AtomicBool::new(false),
@@ -271,19 +275,27 @@ impl Header {
     }
 
     /// Records a group membership; `false` if the actor has already ended.
-    pub(crate) fn track_group(&self, scope: &Arc<str>, group: &Arc<str>) -> bool {
+    pub(crate) fn track_group(
+        &self,
+        system: &ActorSystem,
+        scope: &Arc<str>,
+        group: &Arc<str>,
+    ) -> bool {
         let mut links = self.links();
         if links.down {
             return false;
         }
         let watch = links.watch.get_or_insert_with(Default::default);
-        watch.groups.push((scope.clone(), group.clone()));
+        watch
+            .groups
+            .push((system.clone(), scope.clone(), group.clone()));
         true
     }
 
-    pub(crate) fn untrack_group(&self, scope: &str, group: &str) {
+    pub(crate) fn untrack_group(&self, system: &ActorSystem, scope: &str, group: &str) {
         if let Some(w) = self.links().watch.as_mut() {
-            w.groups.retain(|(s, g)| !(&**s == scope && &**g == group));
+            w.groups
+                .retain(|(y, s, g)| !(y == system && &**s == scope && &**g == group));
         }
     }
 
@@ -301,8 +313,8 @@ impl Header {
         let watching = mem::take(&mut w.watching);
         let groups = mem::take(&mut w.groups);
         drop(links);
-        if !groups.is_empty() {
-            crate::pg::leave_all(self.id, groups);
+        for (system, scope, group) in groups {
+            system.groups().remove(&scope, &group, &[self.id]);
         }
         (watchers, watching)
     }
@@ -516,6 +528,11 @@ impl ActorCell {
     /// Where the actor is in its life.
     pub fn status(&self) -> ActorStatus {
         self.header().status()
+    }
+
+    /// The [`ActorSystem`] the actor belongs to.
+    pub fn system(&self) -> ActorSystem {
+        self.header().system.clone()
     }
 
     /// Asks the actor to stop. The running handler finishes; queued messages are not

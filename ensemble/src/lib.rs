@@ -95,6 +95,7 @@ mod stream;
 mod supervision;
 pub mod supervisor;
 mod sync;
+mod system;
 mod timers;
 
 pub use actor::Actor;
@@ -107,6 +108,7 @@ pub use mailbox::{MailboxConfig, MailboxStats, Overflow};
 pub use options::SpawnOptions;
 pub use rpc::RpcReplyPort;
 pub use supervision::{BoxedState, BoxedStateError, ExitReason, SupervisionEvent};
+pub use system::ActorSystem;
 pub use timers::TimerHandle;
 
 /// The error a hook returns to fail its actor. Anything that implements

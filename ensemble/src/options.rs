@@ -1,8 +1,8 @@
 //! `SpawnOptions`: everything about a spawn besides the actor and its arguments.
 
-use crate::{ActorCell, MailboxConfig, Overflow};
+use crate::{ActorCell, ActorSystem, MailboxConfig, Overflow};
 
-/// How to spawn an actor: its name, its supervisor and its mailbox.
+/// How to spawn an actor: its name, its supervisor, its mailbox and its system.
 ///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
@@ -26,6 +26,7 @@ pub struct SpawnOptions {
     pub(crate) name: Option<String>,
     pub(crate) supervisor: Option<ActorCell>,
     pub(crate) mailbox: MailboxConfig,
+    pub(crate) system: Option<ActorSystem>,
 }
 
 impl SpawnOptions {
@@ -49,6 +50,13 @@ impl SpawnOptions {
     /// Uses this mailbox configuration.
     pub fn mailbox(mut self, mailbox: MailboxConfig) -> Self {
         self.mailbox = mailbox;
+        self
+    }
+
+    /// Spawns the actor into `system` (its names, groups and dead-letter counts). Without
+    /// it, the actor joins its supervisor's system, or the global one.
+    pub fn system(mut self, system: &ActorSystem) -> Self {
+        self.system = Some(system.clone());
         self
     }
 

@@ -1,6 +1,7 @@
-//! The node-local name registry.
+//! The name registry of the global [`ActorSystem`] (each system has its own:
+//! [`ActorSystem::where_is`]).
 //!
-//! Names are unique on a node. An actor spawned with a name holds it from the start of
+//! Names are unique within a system. An actor spawned with a name holds it from the start of
 //! `pre_start` until it has ended; the name is released before its supervisor hears of
 //! the end, so the supervisor may respawn a child under the same name at once.
 //!
@@ -24,59 +25,24 @@
 //! # }
 //! ```
 
-use std::collections::HashMap;
-use std::sync::{Arc, LazyLock, PoisonError, RwLock};
+use crate::{ActorCell, ActorId, ActorSystem};
 
-use crate::{ActorCell, ActorId};
-
-static NAMES: LazyLock<RwLock<HashMap<Arc<str>, ActorCell>>> = LazyLock::new(Default::default);
-
-/// Claims `name` for `cell`; `false` if a live actor holds it.
-pub(crate) fn register(name: Arc<str>, cell: ActorCell) -> bool {
-    let mut names = NAMES.write().unwrap_or_else(PoisonError::into_inner);
-    match names.entry(name) {
-        std::collections::hash_map::Entry::Occupied(_) => false,
-        std::collections::hash_map::Entry::Vacant(v) => {
-            v.insert(cell);
-            true
-        }
-    }
-}
-
-/// Releases `name` if `id` holds it.
-pub(crate) fn unregister(name: &str, id: ActorId) {
-    let mut names = NAMES.write().unwrap_or_else(PoisonError::into_inner);
-    if names.get(name).is_some_and(|c| c.id() == id) {
-        names.remove(name);
-    }
-}
-
-/// The live actor registered under `name`, if any.
+/// The live actor registered under `name` in the global [`ActorSystem`], if any.
 pub fn where_is(name: impl AsRef<str>) -> Option<ActorCell> {
-    NAMES
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .get(name.as_ref())
-        .cloned()
+    ActorSystem::global().where_is(name)
 }
 
-/// Every name currently registered on this node, in no particular order.
+/// Every name registered in the global system, in no particular order.
 pub fn registered() -> Vec<String> {
-    NAMES
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .keys()
-        .map(|k| k.to_string())
-        .collect()
+    ActorSystem::global().registered()
 }
 
-/// The name `id` is registered under, if any (a scan: for rare paths such as logging a
-/// panic).
+/// The name `id` is registered under in the global system, if any (a scan: for rare
+/// paths such as logging a panic).
 pub(crate) fn name_of(id: ActorId) -> Option<String> {
-    NAMES
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
-        .iter()
-        .find(|(_, cell)| cell.id() == id)
-        .map(|(name, _)| name.to_string())
+    let system = ActorSystem::global();
+    system
+        .registered()
+        .into_iter()
+        .find(|name| system.where_is(name).is_some_and(|c| c.id() == id))
 }

@@ -17,8 +17,8 @@ use crate::mailbox::{Next, Progress, Signal};
 use crate::node::record_dead_letters;
 use crate::panics;
 use crate::{
-    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, BoxedState, ExitReason,
-    Shutdown, SpawnError, SpawnOptions, SupervisionEvent, registry,
+    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, ActorSystem, BoxedState,
+    ExitReason, Shutdown, SpawnError, SpawnOptions, SupervisionEvent,
 };
 
 /// Messages handled back to back before the actor yields to the scheduler, so that a
@@ -129,7 +129,7 @@ impl<M: Send + 'static> Drop for StartGuard<'_, M> {
             let header = &self.myself.inner.header;
             let (msgs, events) = self.myself.inner.end();
             if let Some(name) = &header.name {
-                registry::unregister(name, header.id);
+                header.system.unregister(name, header.id);
             }
             header.set_status(ActorStatus::Stopped);
             // Children linked during a failed `pre_start` must not outlive it.
@@ -161,15 +161,24 @@ pub(crate) async fn spawn<A: Actor>(
         name,
         supervisor,
         mailbox,
+        system,
     } = options;
+    let system = system
+        .or_else(|| supervisor.as_ref().map(ActorCell::system))
+        .unwrap_or_else(ActorSystem::global);
     let name: Option<Arc<str>> = name.map(Into::into);
     let shared = Arc::new(Shared {
-        header: Header::new(ActorId::next_local(), name.clone()),
+        header: Header::new(ActorId::next_local(), name.clone(), system),
         mailbox: ActorMailbox::new(mailbox),
     });
     let myself = ActorRef { inner: shared };
     if let Some(name) = name {
-        if !registry::register(name.clone(), myself.cell()) {
+        if !myself
+            .inner
+            .header
+            .system
+            .register(name.clone(), myself.cell())
+        {
             return Err(SpawnError::AlreadyRegistered(name.to_string()));
         }
     }
@@ -346,7 +355,7 @@ impl<M: Send + 'static> Drop for AbandonGuard<M> {
         let (msgs, events) = myself.inner.end();
         record_dead_letters(&myself.inner, msgs.len(), "actor task dropped");
         if let Some(name) = &header.name {
-            registry::unregister(name, header.id);
+            header.system.unregister(name, header.id);
         }
         header.set_status(ActorStatus::Stopped);
         for child in header.close_links() {
@@ -429,7 +438,7 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
     record_dead_letters(shared, msgs.len(), "actor stopped");
     drop((msgs, events));
     if let Some(name) = &header.name {
-        registry::unregister(name, header.id);
+        header.system.unregister(name, header.id);
         tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "name released");
     }
     header.set_status(ActorStatus::Stopped);
@@ -647,7 +656,7 @@ mod size_guard {
     fn idle_actor_stays_small() {
         let myself = ActorRef {
             inner: Arc::new(Shared {
-                header: Header::new(ActorId::next_local(), None),
+                header: Header::new(ActorId::next_local(), None, ActorSystem::global()),
                 mailbox: ActorMailbox::<CounterMsg>::new(Default::default()),
             }),
         };

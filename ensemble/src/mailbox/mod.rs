@@ -139,11 +139,13 @@ pub(crate) struct Mailbox<M, E> {
     slots: Mutex<Slots<M, E>>,
 }
 
-/// The rarely used parts of a mailbox, allocated on first use: the event lane and the
-/// senders waiting for room. Boxed so that a plain actor pays 8 bytes for them.
+/// The rarely used parts of a mailbox, allocated on first use: the event lane, the
+/// senders waiting for room and a stop's reason. Boxed so that a plain actor pays 8 bytes
+/// for them.
 struct Side<E> {
     events: VecDeque<E>,
     waiters: Waiters,
+    stop_reason: Option<Box<str>>,
 }
 
 impl<E> Default for Side<E> {
@@ -151,6 +153,7 @@ impl<E> Default for Side<E> {
         Side {
             events: VecDeque::new(),
             waiters: Waiters::default(),
+            stop_reason: None,
         }
     }
 }
@@ -161,7 +164,7 @@ struct Slots<M, E> {
     msgs: VecDeque<M>,
     waker: Option<Waker>,
     received: u64,
-    /// A stop was asked for (the first reason given, if any, is `stop_reason`).
+    /// A stop was asked for (the first reason given, if any, is `Side::stop_reason`).
     stop: bool,
     kill: bool,
     /// No more messages are accepted (draining, stopping or ended).
@@ -170,7 +173,6 @@ struct Slots<M, E> {
     ended: bool,
     // Written rarely.
     side: Option<Box<Side<E>>>,
-    stop_reason: Option<Box<str>>,
     /// Messages dropped undelivered (see `node::dead_letters`).
     dead_letters: u64,
     /// Published by the actor when it parks, yields or ends, so that counting costs
@@ -188,7 +190,11 @@ impl<M, E> Slots<M, E> {
             self.kill = false;
             Some(Signal::Kill)
         } else if mem::take(&mut self.stop) {
-            let reason = self.stop_reason.take().map(String::from);
+            let reason = self
+                .side
+                .as_mut()
+                .and_then(|s| s.stop_reason.take())
+                .map(String::from);
             Some(Signal::Stop(reason))
         } else {
             self.side
@@ -255,7 +261,6 @@ impl<M, E> Mailbox<M, E> {
                 msgs: VecDeque::new(),
                 side: None,
                 stop: false,
-                stop_reason: None,
                 kill: false,
                 closed: false,
                 ended: false,
@@ -531,7 +536,9 @@ impl<M, E> Mailbox<M, E> {
         self.signal_with(flag, |s| {
             if !s.stop {
                 s.stop = true;
-                s.stop_reason = reason.map(String::into_boxed_str);
+                if let Some(reason) = reason {
+                    s.side().stop_reason = Some(reason.into_boxed_str());
+                }
             }
         });
     }
@@ -626,10 +633,12 @@ impl<M, E> Mailbox<M, E> {
         slots.ended = true;
         slots.kill = false;
         slots.stop = false;
-        slots.stop_reason = None;
         slots.waker = None;
         flag.set(false);
-        let events = slots.side.as_mut().map(|s| mem::take(&mut s.events));
+        let events = slots.side.as_mut().map(|s| {
+            s.stop_reason = None;
+            mem::take(&mut s.events)
+        });
         let left = (mem::take(&mut slots.msgs), events);
         drop(slots);
         wakes.wake();
