@@ -24,3 +24,140 @@ use proc_macro::TokenStream;
 pub fn async_trait(_attr: TokenStream, item: TokenStream) -> TokenStream {
     item
 }
+
+/// Derives `ensemble::remote::RemoteMessage` for a message type that also derives serde's
+/// `Serialize` and `Deserialize`, so that it can be sent to actors on other nodes.
+///
+/// - `#[remote(name = "...")]` sets the stable wire name both nodes check (default: the
+///   type's name). Change it when the type changes incompatibly.
+/// - Fields of type `RpcReplyPort<T>` (direct fields of a variant or of the struct) are
+///   moved out before encoding and travel as tokens, so `call` works remotely.
+/// - Fields of type `ActorRef<N>` travel as names and resolve again on their own node.
+///
+/// Generic types are not supported: write the impl by hand.
+///
+/// See `ensemble::remote` for an example.
+#[proc_macro_derive(RemoteMessage, attributes(remote))]
+pub fn derive_remote_message(input: TokenStream) -> TokenStream {
+    match remote::derive(syn::parse_macro_input!(input as syn::DeriveInput)) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+mod remote {
+    use proc_macro2::TokenStream;
+    use quote::{format_ident, quote};
+    use syn::{Data, DeriveInput, Fields, LitStr, Type};
+
+    /// Whether `ty` is (a path ending in) `RpcReplyPort<..>`.
+    fn is_reply_port(ty: &Type) -> bool {
+        match ty {
+            Type::Path(p) => p
+                .path
+                .segments
+                .last()
+                .is_some_and(|s| s.ident == "RpcReplyPort"),
+            _ => false,
+        }
+    }
+
+    fn wire_name(input: &DeriveInput) -> syn::Result<String> {
+        let mut name = input.ident.to_string();
+        for attr in input.attrs.iter().filter(|a| a.path().is_ident("remote")) {
+            attr.parse_nested_meta(|meta| {
+                if meta.path.is_ident("name") {
+                    let value: LitStr = meta.value()?.parse()?;
+                    if value.value().is_empty() {
+                        return Err(meta.error("the wire name must not be empty"));
+                    }
+                    name = value.value();
+                    Ok(())
+                } else {
+                    Err(meta.error("expected `name = \"...\"`"))
+                }
+            })?;
+        }
+        Ok(name)
+    }
+
+    /// The statements that take the ports out of `fields`, bound by `pattern` names.
+    fn take_fields(fields: &Fields) -> (TokenStream, Vec<TokenStream>) {
+        let mut takes = Vec::new();
+        let pattern = match fields {
+            Fields::Named(named) => {
+                let binds = named
+                    .named
+                    .iter()
+                    .filter(|f| is_reply_port(&f.ty))
+                    .map(|f| {
+                        let ident = f.ident.clone();
+                        takes.push(quote! { __ports.take(#ident); });
+                        quote! { #ident }
+                    });
+                let binds: Vec<_> = binds.collect();
+                quote! { { #(#binds,)* .. } }
+            }
+            Fields::Unnamed(unnamed) => {
+                let binds = unnamed.unnamed.iter().enumerate().map(|(i, f)| {
+                    if is_reply_port(&f.ty) {
+                        let ident = format_ident!("__port{}", i);
+                        takes.push(quote! { __ports.take(#ident); });
+                        quote! { #ident }
+                    } else {
+                        quote! { _ }
+                    }
+                });
+                let binds: Vec<_> = binds.collect();
+                quote! { ( #(#binds),* ) }
+            }
+            Fields::Unit => quote! {},
+        };
+        (pattern, takes)
+    }
+
+    pub(crate) fn derive(input: DeriveInput) -> syn::Result<TokenStream> {
+        if !input.generics.params.is_empty() {
+            return Err(syn::Error::new_spanned(
+                &input.generics,
+                "RemoteMessage cannot be derived for a generic type: implement \
+                 `ensemble::remote::RemoteMessage` by hand, with a wire name per instance",
+            ));
+        }
+        let ident = &input.ident;
+        let name = wire_name(&input)?;
+        let body = match &input.data {
+            Data::Enum(data) => {
+                let arms = data.variants.iter().map(|v| {
+                    let variant = &v.ident;
+                    let (pattern, takes) = take_fields(&v.fields);
+                    quote! { Self::#variant #pattern => { #(#takes)* } }
+                });
+                quote! {
+                    #[allow(unreachable_patterns)]
+                    match self { #(#arms)* _ => {} }
+                }
+            }
+            Data::Struct(data) => {
+                let (pattern, takes) = take_fields(&data.fields);
+                quote! { let Self #pattern = self; #(#takes)* }
+            }
+            Data::Union(_) => {
+                return Err(syn::Error::new_spanned(
+                    ident,
+                    "RemoteMessage cannot be derived for a union",
+                ));
+            }
+        };
+        Ok(quote! {
+            impl ::ensemble::remote::RemoteMessage for #ident {
+                const WIRE_NAME: &'static str = #name;
+
+                #[allow(unused_variables)]
+                fn take_reply_ports(&mut self, __ports: &mut ::ensemble::remote::ReplyPorts) {
+                    #body
+                }
+            }
+        })
+    }
+}

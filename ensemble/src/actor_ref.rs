@@ -165,13 +165,17 @@ impl<M: Send + 'static> ActorRef<M> {
             mailbox.push(request)
         };
         self.settle(pushed)?;
-        match deadline {
-            None => rx.await.map_err(|_| CallError::ReplyDropped),
+        let reply = match deadline {
+            None => rx.await,
             Some(deadline) => match tokio::time::timeout_at(deadline, rx).await {
-                Ok(Ok(reply)) => Ok(reply),
-                Ok(Err(_)) => Err(CallError::ReplyDropped),
-                Err(_) => Err(CallError::Timeout),
+                Ok(reply) => reply,
+                Err(_) => return Err(CallError::Timeout),
             },
+        };
+        match reply {
+            Ok(Ok(reply)) => Ok(reply),
+            Ok(Err(remote)) => Err(CallError::Remote(remote)),
+            Err(_) => Err(CallError::ReplyDropped),
         }
     }
 

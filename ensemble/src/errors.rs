@@ -131,6 +131,9 @@ pub enum CallError<M> {
     /// The actor dropped the reply port without replying (or ended before handling the
     /// request).
     ReplyDropped,
+    /// A call to an actor on another node failed for a reason only a remote call has
+    /// (see [`RemoteError`]). Local calls never return it.
+    Remote(RemoteError),
 }
 
 impl<M> CallError<M> {
@@ -155,6 +158,7 @@ impl<M> fmt::Debug for CallError<M> {
             CallError::Send(e) => f.debug_tuple("Send").field(e).finish(),
             CallError::Timeout => f.write_str("Timeout"),
             CallError::ReplyDropped => f.write_str("ReplyDropped"),
+            CallError::Remote(e) => f.debug_tuple("Remote").field(e).finish(),
         }
     }
 }
@@ -167,11 +171,81 @@ impl<M> fmt::Display for CallError<M> {
             CallError::ReplyDropped => {
                 f.write_str("the actor dropped the reply port without replying")
             }
+            CallError::Remote(e) => write!(f, "remote call failed: {e}"),
         }
     }
 }
 
-impl<M> std::error::Error for CallError<M> {}
+impl<M> std::error::Error for CallError<M> {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            CallError::Remote(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+/// Why a call to an actor on another node failed, beyond what a local call can tell
+/// ([`CallError::Remote`]). Every remote call ends exactly once: with the reply,
+/// `CallError::Timeout`, `CallError::ReplyDropped`, a refusal to queue it
+/// (`CallError::Send`), or one of these.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum RemoteError {
+    /// The target's node left the cluster or was declared down before the reply came; a
+    /// request already delivered may still have run (delivery is at most once).
+    NodeDown {
+        /// The node's name.
+        node: String,
+    },
+    /// No connection to the target's node could be made.
+    Unreachable {
+        /// The node's name.
+        node: String,
+    },
+    /// The connection to the target's node was lost while the call was in flight (the
+    /// node may still be up; the request may have run).
+    ConnectionLost {
+        /// The node's name.
+        node: String,
+    },
+    /// The target actor's bounded mailbox was full.
+    MailboxFull,
+    /// The target actor does not exist on its node (it has ended).
+    NoActor,
+    /// The request or its reply could not be decoded (a type that changed on one side,
+    /// or a corrupt payload); the text says which and why.
+    Decode(String),
+    /// The request or its reply could not be encoded; the text says why.
+    Encode(String),
+}
+
+impl fmt::Display for RemoteError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RemoteError::NodeDown { node } => write!(
+                f,
+                "node {node:?} went down before replying (the request may have run)"
+            ),
+            RemoteError::Unreachable { node } => {
+                write!(
+                    f,
+                    "node {node:?} is unreachable: no connection could be made"
+                )
+            }
+            RemoteError::ConnectionLost { node } => write!(
+                f,
+                "the connection to node {node:?} was lost with the call in flight (it may have run)"
+            ),
+            RemoteError::MailboxFull => f.write_str("the remote actor's mailbox is full"),
+            RemoteError::NoActor => f.write_str("no such actor on its node (it has ended)"),
+            RemoteError::Decode(why) => write!(f, "could not decode: {why}"),
+            RemoteError::Encode(why) => write!(f, "could not encode: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for RemoteError {}
 
 /// An actor could not be spawned.
 #[non_exhaustive]

@@ -89,6 +89,8 @@ pub mod pg;
 pub mod pool;
 pub mod port;
 pub mod registry;
+#[cfg(feature = "remote")]
+pub mod remote;
 mod rpc;
 mod runtime;
 mod stream;
@@ -102,7 +104,7 @@ pub use actor::Actor;
 pub use actor_ref::ActorRef;
 pub use cell::{ActorCell, ActorStatus, Shutdown};
 pub use ensemble_macros::async_trait;
-pub use errors::{CallError, SendError, SpawnError, WaitTimeout};
+pub use errors::{CallError, RemoteError, SendError, SpawnError, WaitTimeout};
 pub use id::ActorId;
 pub use mailbox::{MailboxConfig, MailboxStats, Overflow};
 pub use options::SpawnOptions;

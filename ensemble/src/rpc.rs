@@ -5,7 +5,7 @@ use std::fmt;
 use tokio::sync::oneshot;
 use tokio::time::Instant;
 
-use crate::SendError;
+use crate::{RemoteError, SendError};
 
 /// The port an actor replies through when it handles a [`call`](crate::ActorRef::call).
 ///
@@ -19,6 +19,9 @@ use crate::SendError;
 /// timeout has passed, a late reply is dropped quietly and `send` returns `Ok(())`, so a
 /// handler written `reply.send(v)?` does not fail because a caller gave up waiting.
 ///
+/// A port in a request from another node (with the cluster) behaves the same: the reply
+/// is encoded and sent back to the caller's node.
+///
 /// ```
 /// # #[tokio::main(flavor = "current_thread")] async fn main() {
 /// use ensemble::RpcReplyPort;
@@ -29,13 +32,55 @@ use crate::SendError;
 /// # }
 /// ```
 pub struct RpcReplyPort<T> {
-    tx: oneshot::Sender<T>,
+    tx: Port<T>,
     deadline: Option<Instant>,
 }
 
+/// Where a reply goes.
+pub(crate) enum Port<T> {
+    /// A channel the user made (`From<oneshot::Sender<T>>`).
+    Plain(oneshot::Sender<T>),
+    /// The channel of a [`call`](crate::ActorRef::call), which may also carry the reason
+    /// a remote call failed.
+    Call(oneshot::Sender<Result<T, RemoteError>>),
+    /// A placeholder left in a request on its way to another node: the real port waits
+    /// for the reply under this token.
+    #[cfg(feature = "remote")]
+    Token(u64),
+    /// The reply goes back to another node.
+    #[cfg(feature = "remote")]
+    Remote(Box<dyn crate::remote::RemoteReply<T>>),
+}
+
 impl<T> RpcReplyPort<T> {
-    pub(crate) fn new(tx: oneshot::Sender<T>, deadline: Option<Instant>) -> Self {
+    pub(crate) fn new(
+        tx: oneshot::Sender<Result<T, RemoteError>>,
+        deadline: Option<Instant>,
+    ) -> Self {
+        RpcReplyPort {
+            tx: Port::Call(tx),
+            deadline,
+        }
+    }
+
+    #[cfg(feature = "remote")]
+    pub(crate) fn from_port(tx: Port<T>, deadline: Option<Instant>) -> Self {
         RpcReplyPort { tx, deadline }
+    }
+
+    #[cfg(feature = "remote")]
+    pub(crate) fn port(&self) -> &Port<T> {
+        &self.tx
+    }
+
+    /// Swaps this port for a placeholder `token`, returning the real one.
+    #[cfg(feature = "remote")]
+    pub(crate) fn take_for_token(&mut self, token: u64) -> RpcReplyPort<T> {
+        let tx = std::mem::replace(&mut self.tx, Port::Token(token));
+        RpcReplyPort {
+            tx,
+            deadline: self.deadline,
+        }
     }
 
     /// Sends the reply.
@@ -44,21 +89,52 @@ impl<T> RpcReplyPort<T> {
     /// none); `Ok(())` when the reply was delivered or when the caller had already timed
     /// out (the late reply is dropped quietly).
     pub fn send(self, value: T) -> Result<(), SendError<T>> {
-        match self.tx.send(value) {
-            Ok(()) => Ok(()),
-            Err(value) => match self.deadline {
-                Some(deadline) if Instant::now() >= deadline => {
-                    tracing::trace!("late reply dropped: the caller timed out");
-                    Ok(())
-                }
-                _ => Err(SendError::Closed(value)),
+        let refused = match self.tx {
+            Port::Plain(tx) => match tx.send(value) {
+                Ok(()) => return Ok(()),
+                Err(value) => value,
             },
+            Port::Call(tx) => match tx.send(Ok(value)) {
+                Ok(()) => return Ok(()),
+                Err(Ok(value)) => value,
+                Err(Err(_)) => return Ok(()), // unreachable: we sent Ok
+            },
+            #[cfg(feature = "remote")]
+            Port::Token(_) => value,
+            #[cfg(feature = "remote")]
+            Port::Remote(remote) => match remote.send(value) {
+                Ok(()) => return Ok(()),
+                Err(value) => value,
+            },
+        };
+        match self.deadline {
+            Some(deadline) if Instant::now() >= deadline => {
+                tracing::trace!("late reply dropped: the caller timed out");
+                Ok(())
+            }
+            _ => Err(SendError::Closed(refused)),
+        }
+    }
+
+    /// Ends the call with `error` instead of a reply (the cluster's way of saying the
+    /// remote side failed). Ports not made by `call` just drop.
+    #[cfg(feature = "remote")]
+    pub(crate) fn fail(self, error: RemoteError) {
+        if let Port::Call(tx) = self.tx {
+            let _ = tx.send(Err(error));
         }
     }
 
     /// Whether the caller has stopped waiting (timed out or dropped its call).
     pub fn is_closed(&self) -> bool {
-        self.tx.is_closed()
+        match &self.tx {
+            Port::Plain(tx) => tx.is_closed(),
+            Port::Call(tx) => tx.is_closed(),
+            #[cfg(feature = "remote")]
+            Port::Token(_) => true,
+            #[cfg(feature = "remote")]
+            Port::Remote(_) => false,
+        }
     }
 
     /// The instant after which the caller no longer waits, if it gave a timeout.
@@ -69,14 +145,17 @@ impl<T> RpcReplyPort<T> {
 
 impl<T> From<oneshot::Sender<T>> for RpcReplyPort<T> {
     fn from(tx: oneshot::Sender<T>) -> Self {
-        RpcReplyPort { tx, deadline: None }
+        RpcReplyPort {
+            tx: Port::Plain(tx),
+            deadline: None,
+        }
     }
 }
 
 impl<T> fmt::Debug for RpcReplyPort<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RpcReplyPort")
-            .field("closed", &self.tx.is_closed())
+            .field("closed", &self.is_closed())
             .field("deadline", &self.deadline)
             .finish()
     }

@@ -227,6 +227,29 @@ pub(crate) async fn spawn<A: Actor>(
     Ok((myself, handle))
 }
 
+/// Starts an actor whose state is already built (no `pre_start`), under a given id, from
+/// a synchronous context inside a tokio runtime: the cluster's typed proxies for remote
+/// actors, made while decoding a message. No name, no supervisor.
+#[cfg(feature = "remote")]
+pub(crate) fn spawn_ready<A: Actor>(
+    id: ActorId,
+    system: ActorSystem,
+    mailbox: crate::MailboxConfig,
+    actor: A,
+    state: A::State,
+) -> ActorRef<A::Msg> {
+    let myself = ActorRef {
+        inner: Arc::new(Shared {
+            header: Header::new(id, None, system),
+            mailbox: ActorMailbox::new(mailbox),
+        }),
+    };
+    myself.inner.header.set_status(ActorStatus::Running);
+    let guard = AbandonGuard(myself.clone());
+    drop(tokio::spawn(run(actor, state, guard)));
+    myself
+}
+
 /// The actor's task: `post_start`, then signals and messages until the actor should
 /// end, then the (boxed) shutdown.
 ///

@@ -1,0 +1,633 @@
+//! `Node`: one member of a cluster, tying membership, transport, remote refs and the
+//! registry together behind the public API.
+
+use std::collections::{HashMap, HashSet};
+use std::fmt;
+use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use ensemble::remote::RemoteMessage;
+use ensemble::{ActorRef, ActorSystem};
+use tokio::net::TcpListener;
+use tokio::sync::{mpsc, watch};
+use tokio::task::AbortHandle;
+
+use crate::membership::{self, LEAVING, LiveNodes, Membership, STATUS};
+use crate::registry::{Publish, Registry};
+use crate::remote::{Remote, Signal};
+use crate::transport::{self, Lost, Transport};
+use crate::{ClusterError, NodeConfig};
+
+/// Where a member is in its life, as this node sees it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum MemberStatus {
+    /// Alive.
+    Up,
+    /// Leaving the cluster (shutting down gracefully).
+    Leaving,
+    /// Declared down (it will not come back: a restart is a new incarnation).
+    Down,
+}
+
+/// One member of the cluster: a node, by name and incarnation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub struct Member {
+    /// The node's name.
+    pub name: String,
+    /// Which start of the node this is: a restarted node is a new incarnation.
+    pub incarnation: u64,
+    /// Where it listens (gossip and connections).
+    pub address: SocketAddr,
+    /// Its status.
+    pub status: MemberStatus,
+}
+
+impl Member {
+    /// The node's name.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// Its incarnation.
+    pub fn incarnation(&self) -> u64 {
+        self.incarnation
+    }
+
+    /// Its address.
+    pub fn address(&self) -> SocketAddr {
+        self.address
+    }
+
+    /// Its status.
+    pub fn status(&self) -> MemberStatus {
+        self.status
+    }
+}
+
+impl fmt::Display for Member {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}#{} ({})", self.name, self.incarnation, self.address)
+    }
+}
+
+/// Why a member is down.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DownReason {
+    /// It left gracefully (`Node::shutdown`).
+    Left,
+    /// The failure detector stopped hearing from it (a crash, a hang, a partition).
+    Unreachable,
+    /// Its connection closed and reconnecting was refused: the process is gone.
+    ConnectionLost,
+    /// A newer incarnation of it appeared (it restarted).
+    Restarted,
+}
+
+impl fmt::Display for DownReason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            DownReason::Left => "left the cluster",
+            DownReason::Unreachable => "unreachable (failure detector)",
+            DownReason::ConnectionLost => "connection lost and refused",
+            DownReason::Restarted => "restarted as a new incarnation",
+        })
+    }
+}
+
+/// A change in membership, as [`Node::subscribe`] delivers it. Each member is reported up
+/// once and down at most once, and never up again after down.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ClusterEvent {
+    /// A member joined (or was first seen).
+    NodeUp(Member),
+    /// A member is down, for this reason.
+    NodeDown(Member, DownReason),
+}
+
+/// The events of one subscription, in order.
+#[derive(Debug)]
+pub struct ClusterEvents {
+    rx: mpsc::UnboundedReceiver<ClusterEvent>,
+}
+
+impl ClusterEvents {
+    /// The next event; `None` once the node has shut down.
+    pub async fn recv(&mut self) -> Option<ClusterEvent> {
+        self.rx.recv().await
+    }
+
+    /// The next event if one is waiting.
+    pub fn try_recv(&mut self) -> Option<ClusterEvent> {
+        self.rx.try_recv().ok()
+    }
+}
+
+/// One node of a cluster. Cheap to clone; clones are the same node.
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), ensemble_cluster::ClusterError> {
+/// use ensemble_cluster::{Node, NodeConfig, TlsConfig};
+/// let node = Node::start(
+///     NodeConfig::new("node-a", "10.0.0.1:7100")
+///         .seeds(["10.0.0.2:7100"])
+///         .tls(TlsConfig::from_pem_files("ca.pem", "node-a.pem", "node-a.key")?)
+///         .cluster_secret(std::env::var("CLUSTER_SECRET").unwrap_or_default()),
+/// )
+/// .await?;
+/// for member in node.members() {
+///     println!("{member}");
+/// }
+/// node.shutdown().await;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Node {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    name: String,
+    incarnation: u64,
+    address: SocketAddr,
+    system: ActorSystem,
+    membership: Membership,
+    remote: Arc<Remote>,
+    registry: Registry,
+    publish: mpsc::UnboundedSender<Publish>,
+    members: Mutex<Members>,
+    subscribers: Mutex<Vec<mpsc::UnboundedSender<ClusterEvent>>>,
+    tasks: Mutex<Vec<AbortHandle>>,
+    stopped: AtomicBool,
+}
+
+/// What this node knows of the others.
+#[derive(Default)]
+struct Members {
+    /// Live (or leaving) members by name: the current incarnation of each.
+    known: HashMap<String, Member>,
+    /// Incarnations declared down: they never come back.
+    down: HashSet<(String, u64)>,
+}
+
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl fmt::Debug for Node {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "Node({}#{})", self.inner.name, self.inner.incarnation)
+    }
+}
+
+impl Node {
+    /// Starts a node: binds its address (UDP for gossip, TCP for connections), joins the
+    /// cluster through its seeds, and accepts connections. Returns once it is listening;
+    /// members appear as gossip finds them ([`subscribe`](Self::subscribe)).
+    pub async fn start(config: NodeConfig) -> Result<Node, ClusterError> {
+        let config = config.validate()?;
+        let incarnation = SystemTime::now()
+            .duration_since(UNIX_EPOCH)
+            .map_or(1, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let listener = bind(config.listen()).await?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| ClusterError::io("reading the listening address", e))?
+            .port();
+        let listen = SocketAddr::new(config.listen().ip(), port);
+        let address = config.advertise_addr.unwrap_or(listen);
+        let system = config.system.clone().unwrap_or_else(ActorSystem::global);
+        let tls = config
+            .tls
+            .clone()
+            .ok_or(ClusterError::Config("no TLS".into()))?;
+        let (signals_tx, signals) = mpsc::unbounded_channel();
+        let remote = Remote::new(
+            config.name.clone(),
+            incarnation,
+            system.clone(),
+            config.peer_queue,
+            signals_tx,
+        );
+        let transport = Transport::start(
+            listener,
+            &tls,
+            transport::Settings {
+                name: config.name.clone(),
+                incarnation,
+                peer_queue: config.peer_queue,
+                max_frame: config.max_frame,
+                connect_timeout: config.connect_timeout,
+            },
+            remote.clone(),
+        )?;
+        remote.set_transport(transport);
+        let membership = Membership::start(membership::Settings {
+            name: config.name.clone(),
+            incarnation,
+            listen,
+            advertise: address,
+            seeds: config.seeds.clone(),
+            cluster_id: config.cluster_id.clone(),
+            gossip_interval: config.gossip_interval,
+            phi_threshold: config.phi_threshold,
+            secret: config.secret.clone().unwrap_or_default(),
+        })
+        .await?;
+        let live = membership.watch();
+        let (publish, published) = mpsc::unbounded_channel();
+        let inner = Arc::new(Inner {
+            name: config.name.clone(),
+            incarnation,
+            address,
+            system,
+            membership,
+            remote,
+            registry: Registry::default(),
+            publish,
+            members: Mutex::default(),
+            subscribers: Mutex::default(),
+            tasks: Mutex::default(),
+            stopped: AtomicBool::new(false),
+        });
+        let weak = Arc::downgrade(&inner);
+        let tasks = vec![
+            tokio::spawn(watch_members(weak.clone(), live, signals)).abort_handle(),
+            tokio::spawn(publish_state(weak.clone(), published)).abort_handle(),
+            tokio::spawn(sweep(weak)).abort_handle(),
+        ];
+        *lock(&inner.tasks) = tasks;
+        tracing::info!(target: "ensemble::cluster", node = %config.name, incarnation, %address,
+            "node started");
+        Ok(Node { inner })
+    }
+
+    /// This node's name.
+    pub fn name(&self) -> &str {
+        &self.inner.name
+    }
+
+    /// This node's incarnation (its start time, in ns since the Unix epoch).
+    pub fn incarnation(&self) -> u64 {
+        self.inner.incarnation
+    }
+
+    /// Where this node listens (the advertised address).
+    pub fn address(&self) -> SocketAddr {
+        self.inner.address
+    }
+
+    /// The actor system the node serves.
+    pub fn system(&self) -> &ActorSystem {
+        &self.inner.system
+    }
+
+    /// The members this node knows of now, itself first; members declared down are gone.
+    pub fn members(&self) -> Vec<Member> {
+        let me = Member {
+            name: self.inner.name.clone(),
+            incarnation: self.inner.incarnation,
+            address: self.inner.address,
+            status: if self.inner.stopped.load(Ordering::Relaxed) {
+                MemberStatus::Leaving
+            } else {
+                MemberStatus::Up
+            },
+        };
+        let mut others: Vec<Member> = lock(&self.inner.members).known.values().cloned().collect();
+        others.sort_by(|a, b| a.name.cmp(&b.name));
+        std::iter::once(me).chain(others).collect()
+    }
+
+    /// Membership events from now on: each member up once, down at most once. Members
+    /// already up are not replayed (read them with [`members`](Self::members)).
+    pub fn subscribe(&self) -> ClusterEvents {
+        let (tx, rx) = mpsc::unbounded_channel();
+        lock(&self.inner.subscribers).push(tx);
+        ClusterEvents { rx }
+    }
+
+    /// Publishes `actor` (of this node) under `name` to the whole cluster. The name is
+    /// unique on this node (`ClusterError::NameTaken` otherwise) and disappears when the
+    /// actor ends, when it is [`unregister`](Self::unregister)ed, or with the node.
+    pub fn register<M: RemoteMessage>(
+        &self,
+        name: impl AsRef<str>,
+        actor: &ActorRef<M>,
+    ) -> Result<(), ClusterError> {
+        self.running()?;
+        let name = name.as_ref();
+        self.inner
+            .registry
+            .register(&self.inner.remote, &self.inner.publish, name, actor)?;
+        let (weak, name, cell) = (Arc::downgrade(&self.inner), name.to_string(), actor.cell());
+        tokio::spawn(async move {
+            let _ = cell.wait(None).await;
+            if let Some(inner) = weak.upgrade() {
+                let _ = inner
+                    .registry
+                    .unregister(&inner.publish, &name, Some(&cell));
+            }
+        });
+        Ok(())
+    }
+
+    /// Removes a name this node published.
+    pub fn unregister(&self, name: impl AsRef<str>) -> Result<(), ClusterError> {
+        self.inner
+            .registry
+            .unregister(&self.inner.publish, name.as_ref(), None)
+    }
+
+    /// The actor registered as `name` on any live node, if its message type is `M`:
+    /// the actor itself if it is on this node, else a ref to it that works the same.
+    /// `None` if no live node publishes the name, or for another message type. A name
+    /// published elsewhere is seen here after gossip spreads it (a few gossip intervals).
+    pub async fn where_is<M: RemoteMessage>(&self, name: impl AsRef<str>) -> Option<ActorRef<M>> {
+        let inner = &self.inner;
+        inner.membership.with_live(|live| {
+            inner.registry.where_is::<M>(
+                &inner.remote,
+                live,
+                |n, i| inner.is_down(n, i),
+                name.as_ref(),
+            )
+        })
+    }
+
+    /// Adds `actor` (of this node) to the cluster-wide process group `group`. It leaves
+    /// when it ends, when it [`leave`](Self::leave)s, or with the node.
+    pub fn join<M: RemoteMessage>(
+        &self,
+        group: impl AsRef<str>,
+        actor: &ActorRef<M>,
+    ) -> Result<(), ClusterError> {
+        self.running()?;
+        let group = group.as_ref();
+        self.inner
+            .registry
+            .join(&self.inner.remote, &self.inner.publish, group, actor)?;
+        let (weak, group, cell) = (Arc::downgrade(&self.inner), group.to_string(), actor.cell());
+        tokio::spawn(async move {
+            let _ = cell.wait(None).await;
+            if let Some(inner) = weak.upgrade() {
+                inner.registry.leave(&inner.publish, &group, &cell);
+            }
+        });
+        Ok(())
+    }
+
+    /// Removes `actor` from `group`; `false` if it was not a member here.
+    pub fn leave<M: RemoteMessage>(&self, group: impl AsRef<str>, actor: &ActorRef<M>) -> bool {
+        self.inner
+            .registry
+            .leave(&self.inner.publish, group.as_ref(), &actor.cell())
+    }
+
+    /// The members of `group` on every live node whose message type is `M` (this node's
+    /// first). Remote members are refs that work the same as local ones.
+    pub fn group_members<M: RemoteMessage>(&self, group: impl AsRef<str>) -> Vec<ActorRef<M>> {
+        let inner = &self.inner;
+        inner.membership.with_live(|live| {
+            inner.registry.members::<M>(
+                &inner.remote,
+                live,
+                |n, i| inner.is_down(n, i),
+                group.as_ref(),
+            )
+        })
+    }
+
+    /// Leaves the cluster gracefully: other nodes see this node down at once (`Left`),
+    /// not after a timeout. Its names and groups disappear with it, its connections close,
+    /// and refs to remote actors held here stop working. Local actors keep running.
+    pub async fn shutdown(&self) {
+        if self.inner.stopped.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        self.inner.membership.leave().await;
+        if let Some(t) = self.inner.remote.transport() {
+            t.leave();
+        }
+        let names: Vec<(String, u64)> = lock(&self.inner.members)
+            .known
+            .values()
+            .map(|m| (m.name.clone(), m.incarnation))
+            .collect();
+        for (name, inc) in names {
+            self.inner.remote.node_down(&name, inc);
+        }
+        for task in lock(&self.inner.tasks).drain(..) {
+            task.abort();
+        }
+        lock(&self.inner.subscribers).clear();
+        tracing::info!(target: "ensemble::cluster", node = %self.inner.name, "node left the cluster");
+    }
+
+    /// Gossip datagrams dropped because they were not sealed with this cluster's secret.
+    pub fn gossip_rejected(&self) -> u64 {
+        self.inner.membership.rejected.load(Ordering::Relaxed)
+    }
+
+    /// Calls waiting for replies from other nodes.
+    pub fn pending_calls(&self) -> usize {
+        self.inner.remote.pending_calls()
+    }
+
+    fn running(&self) -> Result<(), ClusterError> {
+        if self.inner.stopped.load(Ordering::Relaxed) {
+            Err(ClusterError::Shutdown)
+        } else {
+            Ok(())
+        }
+    }
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        for task in lock(&self.tasks).drain(..) {
+            task.abort();
+        }
+        self.membership.abort();
+        if let Some(t) = self.remote.transport() {
+            t.leave();
+        }
+    }
+}
+
+impl Inner {
+    fn is_down(&self, name: &str, incarnation: u64) -> bool {
+        lock(&self.members)
+            .down
+            .contains(&(name.to_string(), incarnation))
+    }
+
+    fn emit(&self, event: ClusterEvent) {
+        match &event {
+            ClusterEvent::NodeUp(m) => {
+                tracing::info!(target: "ensemble::cluster", node = %self.name, member = %m, "node up");
+            }
+            ClusterEvent::NodeDown(m, why) => {
+                tracing::info!(target: "ensemble::cluster", node = %self.name, member = %m, reason = %why, "node down");
+            }
+        }
+        lock(&self.subscribers).retain(|s| s.send(event.clone()).is_ok());
+    }
+
+    /// Declares (`name`, `incarnation`) down, once.
+    fn declare_down(&self, name: &str, incarnation: u64, why: DownReason) {
+        let member = {
+            let mut members = lock(&self.members);
+            if !members.down.insert((name.to_string(), incarnation)) {
+                return;
+            }
+            match members.known.get(name) {
+                Some(m) if m.incarnation == incarnation => members.known.remove(name),
+                _ => None,
+            }
+        };
+        self.remote.node_down(name, incarnation);
+        if let Some(mut member) = member {
+            member.status = MemberStatus::Down;
+            self.emit(ClusterEvent::NodeDown(member, why));
+        }
+    }
+
+    /// Applies a new view of the live members.
+    fn apply_live(&self, live: &LiveNodes) {
+        let mut ups = Vec::new();
+        let mut gone = Vec::new();
+        {
+            let mut members = lock(&self.members);
+            let mut seen = HashSet::new();
+            for (id, state) in live {
+                let name: &str = &id.node_id;
+                let incarnation = id.generation_id;
+                if name == self.name || members.down.contains(&(name.to_string(), incarnation)) {
+                    continue;
+                }
+                seen.insert(name.to_string());
+                let leaving = state.get(STATUS) == Some(LEAVING);
+                let status = if leaving {
+                    MemberStatus::Leaving
+                } else {
+                    MemberStatus::Up
+                };
+                match members.known.get_mut(name) {
+                    Some(m) if m.incarnation == incarnation => m.status = status,
+                    Some(m) if m.incarnation > incarnation => {} // an older one, still gossiped
+                    existing => {
+                        if let Some(old) = existing {
+                            gone.push((old.name.clone(), old.incarnation, DownReason::Restarted));
+                        }
+                        let member = Member {
+                            name: name.to_string(),
+                            incarnation,
+                            address: id.gossip_advertise_addr,
+                            status,
+                        };
+                        members.known.insert(name.to_string(), member.clone());
+                        ups.push(member);
+                    }
+                }
+                self.remote
+                    .node_seen(name, incarnation, id.gossip_advertise_addr);
+            }
+            for m in members.known.values() {
+                if !seen.contains(&m.name) {
+                    let why = if m.status == MemberStatus::Leaving {
+                        DownReason::Left
+                    } else {
+                        DownReason::Unreachable
+                    };
+                    gone.push((m.name.clone(), m.incarnation, why));
+                }
+            }
+        }
+        for (name, inc, why) in gone {
+            self.declare_down(&name, inc, why);
+        }
+        for member in ups {
+            self.emit(ClusterEvent::NodeUp(member));
+        }
+    }
+
+    fn apply_signal(&self, signal: Signal) {
+        match signal {
+            Signal::Goodbye(name, inc) => self.declare_down(&name, inc, DownReason::Left),
+            Signal::Gone(name, inc, Lost::Replaced) => {
+                self.declare_down(&name, inc, DownReason::Restarted)
+            }
+            Signal::Gone(name, inc, _) => self.declare_down(&name, inc, DownReason::ConnectionLost),
+        }
+    }
+}
+
+/// Binds the TCP listener; with port 0, one whose port is also free for UDP (gossip uses
+/// the same port number).
+async fn bind(addr: SocketAddr) -> Result<TcpListener, ClusterError> {
+    for _ in 0..16 {
+        let listener = TcpListener::bind(addr)
+            .await
+            .map_err(|e| ClusterError::io(format!("binding {addr}/tcp"), e))?;
+        let port = listener
+            .local_addr()
+            .map_err(|e| ClusterError::io("reading the listening address", e))?
+            .port();
+        let udp_free = std::net::UdpSocket::bind(SocketAddr::new(addr.ip(), port)).is_ok();
+        if udp_free || addr.port() != 0 {
+            return Ok(listener);
+        }
+    }
+    Err(ClusterError::Config(format!(
+        "found no port on {} free for both TCP and UDP",
+        addr.ip()
+    )))
+}
+
+async fn watch_members(
+    inner: Weak<Inner>,
+    mut live: watch::Receiver<LiveNodes>,
+    mut signals: mpsc::UnboundedReceiver<Signal>,
+) {
+    loop {
+        tokio::select! {
+            changed = live.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let snapshot = live.borrow_and_update().clone();
+                let Some(inner) = inner.upgrade() else { return };
+                inner.apply_live(&snapshot);
+            }
+            signal = signals.recv() => {
+                let (Some(signal), Some(inner)) = (signal, inner.upgrade()) else { return };
+                inner.apply_signal(signal);
+            }
+        }
+    }
+}
+
+async fn publish_state(inner: Weak<Inner>, mut published: mpsc::UnboundedReceiver<Publish>) {
+    while let Some(change) = published.recv().await {
+        let Some(inner) = inner.upgrade() else { return };
+        match change {
+            Publish::Set(key, value) => inner.membership.set(&key, &value).await,
+            Publish::Delete(key) => inner.membership.delete(&key).await,
+        }
+    }
+}
+
+async fn sweep(inner: Weak<Inner>) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    loop {
+        tick.tick().await;
+        let Some(inner) = inner.upgrade() else { return };
+        inner.remote.sweep();
+    }
+}

@@ -1,0 +1,155 @@
+//! Test helpers: nodes on loopback with OS-chosen ports, each with its own actor system,
+//! and a counter actor with a remote message type.
+#![allow(dead_code, unreachable_pub, missing_docs)]
+
+use std::future::Future;
+use std::time::Duration;
+
+use ensemble::{Actor, ActorProcessingErr, ActorRef, ActorSystem, RpcReplyPort, SpawnOptions};
+use ensemble_cluster::{ClusterEvent, ClusterEvents, DevCa, Node, NodeConfig};
+use serde::{Deserialize, Serialize};
+
+pub const SECRET: &[u8] = b"test cluster secret";
+
+/// A node on 127.0.0.1 with a port the OS chose, in an actor system of its own.
+pub async fn node(ca: &DevCa, name: &str, seeds: &[&Node]) -> Node {
+    let system = ActorSystem::new(name);
+    let config = NodeConfig::new(name, "127.0.0.1:0")
+        .tls(ca.tls_config(name).expect("certificate"))
+        .cluster_secret(SECRET)
+        .gossip_interval(Duration::from_millis(50))
+        .system(&system)
+        .seeds(seeds.iter().map(|n| n.address()));
+    Node::start(config).await.expect("node starts")
+}
+
+/// Waits (a bounded probe: at most `within`) until `check` returns `Some`.
+pub async fn eventually<T, F, Fut>(within: Duration, mut check: F) -> Option<T>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Option<T>>,
+{
+    let deadline = tokio::time::Instant::now() + within;
+    loop {
+        if let Some(v) = check().await {
+            return Some(v);
+        }
+        if tokio::time::Instant::now() >= deadline {
+            return None;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+}
+
+/// The next event (at most `within` away).
+pub async fn next_event(events: &mut ClusterEvents, within: Duration) -> ClusterEvent {
+    tokio::time::timeout(within, events.recv())
+        .await
+        .expect("an event in time")
+        .expect("node still running")
+}
+
+/// Waits until `events` reports `name` up.
+pub async fn up(events: &mut ClusterEvents, name: &str) {
+    loop {
+        if let ClusterEvent::NodeUp(m) = next_event(events, Duration::from_secs(10)).await {
+            if m.name == name {
+                return;
+            }
+        }
+    }
+}
+
+#[derive(Serialize, Deserialize, ensemble::remote::RemoteMessage)]
+#[remote(name = "test.counter")]
+pub enum CounterMsg {
+    Add(u64),
+    Get(RpcReplyPort<u64>),
+    /// Fails with this text (the reply port is dropped).
+    Fail(String, RpcReplyPort<u64>),
+    /// Sends the running total to this ref after every add.
+    Subscribe(ActorRef<Notice>),
+    /// Replies after this many ms (for timeouts).
+    Slow(u64, RpcReplyPort<u64>),
+}
+
+#[derive(Debug, Serialize, Deserialize, ensemble::remote::RemoteMessage)]
+#[remote(name = "test.notice")]
+pub struct Notice {
+    pub total: u64,
+}
+
+pub struct Counter;
+
+impl Actor for Counter {
+    type Msg = CounterMsg;
+    type State = (u64, Vec<ActorRef<Notice>>);
+    type Arguments = ();
+
+    async fn pre_start(
+        &self,
+        _: ActorRef<CounterMsg>,
+        _: (),
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok((0, Vec::new()))
+    }
+
+    async fn handle(
+        &self,
+        _: ActorRef<CounterMsg>,
+        msg: CounterMsg,
+        (total, subs): &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            CounterMsg::Add(n) => {
+                *total += n;
+                for s in subs.iter() {
+                    let _ = s.cast(Notice { total: *total });
+                }
+            }
+            CounterMsg::Get(reply) => reply.send(*total)?,
+            CounterMsg::Fail(text, _reply) => return Err(text.into()),
+            CounterMsg::Subscribe(sub) => subs.push(sub),
+            CounterMsg::Slow(ms, reply) => {
+                tokio::time::sleep(Duration::from_millis(ms)).await;
+                reply.send(*total)?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// A counter in `node`'s actor system.
+pub async fn counter(node: &Node) -> ActorRef<CounterMsg> {
+    let (c, _) = Actor::spawn_with(SpawnOptions::new().system(node.system()), Counter, ())
+        .await
+        .expect("counter");
+    c
+}
+
+/// Forwards every notice to a channel.
+pub struct Listener;
+
+impl Actor for Listener {
+    type Msg = Notice;
+    type State = tokio::sync::mpsc::UnboundedSender<u64>;
+    type Arguments = tokio::sync::mpsc::UnboundedSender<u64>;
+
+    async fn pre_start(
+        &self,
+        _: ActorRef<Notice>,
+        tx: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(tx)
+    }
+
+    async fn handle(
+        &self,
+        _: ActorRef<Notice>,
+        n: Notice,
+        tx: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let _ = tx.send(n.total);
+        Ok(())
+    }
+}

@@ -1,0 +1,112 @@
+//! Typed proxies: the local actor behind an `ActorRef<M>` to an actor on another node.
+
+use std::marker::PhantomData;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use tokio::sync::mpsc;
+
+use super::{Outgoing, RemoteMessage, ReplyPorts, WireContext, encode, with_context};
+use crate::{
+    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorSystem, MailboxConfig, Overflow,
+    RemoteError,
+};
+
+/// Everything a proxy needs, given by the cluster when it makes one.
+pub struct ProxyTarget {
+    /// The remote actor's id (its node part names the node and incarnation).
+    pub id: ActorId,
+    /// The remote node's name, for errors.
+    pub node: String,
+    /// The writer queue of the connection to that node.
+    pub outbox: mpsc::Sender<Outgoing>,
+    /// The context to encode messages in.
+    pub context: Arc<dyn WireContext>,
+    /// The system the proxy lives in.
+    pub system: ActorSystem,
+    /// The proxy's mailbox bound: when the node's writer is backed up this far, `cast`
+    /// hands messages back with `SendError::Full` and `call` fails at once.
+    pub capacity: usize,
+    /// Set by the cluster before it stops the proxy itself (node down, shutdown), so that
+    /// the stop is not forwarded to the remote actor.
+    pub quiet: Arc<AtomicBool>,
+}
+
+/// The proxy actor: encodes each message and queues it for the node's writer.
+struct Proxy<M>(PhantomData<fn() -> M>);
+
+impl<M: RemoteMessage> Actor for Proxy<M> {
+    type Msg = M;
+    type State = ProxyTarget;
+    type Arguments = ProxyTarget;
+
+    async fn pre_start(
+        &self,
+        _: ActorRef<M>,
+        target: ProxyTarget,
+    ) -> Result<ProxyTarget, ActorProcessingErr> {
+        Ok(target)
+    }
+
+    async fn handle(
+        &self,
+        myself: ActorRef<M>,
+        mut msg: M,
+        target: &mut ProxyTarget,
+    ) -> Result<(), ActorProcessingErr> {
+        let mut ports = ReplyPorts::default();
+        msg.take_reply_ports(&mut ports);
+        let encoded = with_context(&target.context, || encode(&msg));
+        drop(msg);
+        let mut out = Outgoing::Message {
+            target: target.id.local(),
+            wire_name: M::WIRE_NAME,
+            payload: Vec::new(),
+            replies: ports.into_taken(),
+        };
+        match (encoded, &mut out) {
+            (Ok(encoded), Outgoing::Message { payload, .. }) => *payload = encoded,
+            (Err(why), _) => {
+                tracing::warn!(target: "ensemble::remote", actor = %target.id,
+                    wire_name = M::WIRE_NAME, error = %why, "message could not be encoded; dropped");
+                out.fail(RemoteError::Encode(why), &target.context);
+                return Ok(());
+            }
+            (Ok(_), _) => {}
+        }
+        if let Err(mpsc::error::SendError(out)) = target.outbox.send(out).await {
+            // The node's writer is gone: the node is down. Fail the call, end the proxy.
+            let node = target.node.clone();
+            out.fail(RemoteError::NodeDown { node }, &target.context);
+            target.quiet.store(true, Ordering::Relaxed);
+            myself.stop(Some("remote node down".into()));
+        }
+        Ok(())
+    }
+
+    async fn post_stop(
+        &self,
+        _: ActorRef<M>,
+        target: &mut ProxyTarget,
+    ) -> Result<(), ActorProcessingErr> {
+        if !target.quiet.load(Ordering::Relaxed) {
+            // `stop` on a remote ref stops the remote actor.
+            let _ = target
+                .outbox
+                .send(Outgoing::Stop {
+                    target: target.id.local(),
+                })
+                .await;
+        }
+        Ok(())
+    }
+}
+
+/// Makes the typed proxy for `target` (a `fn` pointer the cluster calls from
+/// [`WireContext::import`](super::WireContext::import)). Must run inside a tokio runtime.
+pub fn proxy_factory<M: RemoteMessage>(target: ProxyTarget) -> ActorCell {
+    let id = target.id;
+    let system = target.system.clone();
+    let mailbox = MailboxConfig::bounded(target.capacity, Overflow::Reject);
+    crate::runtime::spawn_ready(id, system, mailbox, Proxy::<M>(PhantomData), target).cell()
+}
