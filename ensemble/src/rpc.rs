@@ -33,23 +33,30 @@ use crate::{RemoteError, SendError};
 /// ```
 pub struct RpcReplyPort<T> {
     tx: Port<T>,
-    deadline: Option<Instant>,
 }
 
-/// Where a reply goes.
+/// Where a reply goes. Laid out so that the port stays 24 bytes: the other variants fit
+/// beside `Call`'s deadline and take their tags from its niche.
 pub(crate) enum Port<T> {
+    /// The channel of a [`call`](crate::ActorRef::call), which may also carry the reason
+    /// a remote call failed, and the instant the caller stops waiting.
+    Call(oneshot::Sender<Result<T, RemoteError>>, Option<Instant>),
     /// A channel the user made (`From<oneshot::Sender<T>>`).
     Plain(oneshot::Sender<T>),
-    /// The channel of a [`call`](crate::ActorRef::call), which may also carry the reason
-    /// a remote call failed.
-    Call(oneshot::Sender<Result<T, RemoteError>>),
     /// A placeholder left in a request on its way to another node: the real port waits
     /// for the reply under this token.
     #[cfg(feature = "remote")]
     Token(u64),
     /// The reply goes back to another node.
     #[cfg(feature = "remote")]
-    Remote(Box<dyn crate::remote::RemoteReply<T>>),
+    Remote(Box<RemotePort<T>>),
+}
+
+/// A port whose reply goes to another node.
+#[cfg(feature = "remote")]
+pub(crate) struct RemotePort<T> {
+    pub(crate) reply: Box<dyn crate::remote::RemoteReply<T>>,
+    pub(crate) deadline: Option<Instant>,
 }
 
 impl<T> RpcReplyPort<T> {
@@ -58,14 +65,13 @@ impl<T> RpcReplyPort<T> {
         deadline: Option<Instant>,
     ) -> Self {
         RpcReplyPort {
-            tx: Port::Call(tx),
-            deadline,
+            tx: Port::Call(tx, deadline),
         }
     }
 
     #[cfg(feature = "remote")]
-    pub(crate) fn from_port(tx: Port<T>, deadline: Option<Instant>) -> Self {
-        RpcReplyPort { tx, deadline }
+    pub(crate) fn from_port(tx: Port<T>) -> Self {
+        RpcReplyPort { tx }
     }
 
     #[cfg(feature = "remote")]
@@ -76,10 +82,8 @@ impl<T> RpcReplyPort<T> {
     /// Swaps this port for a placeholder `token`, returning the real one.
     #[cfg(feature = "remote")]
     pub(crate) fn take_for_token(&mut self, token: u64) -> RpcReplyPort<T> {
-        let tx = std::mem::replace(&mut self.tx, Port::Token(token));
         RpcReplyPort {
-            tx,
-            deadline: self.deadline,
+            tx: std::mem::replace(&mut self.tx, Port::Token(token)),
         }
     }
 
@@ -89,12 +93,13 @@ impl<T> RpcReplyPort<T> {
     /// none); `Ok(())` when the reply was delivered or when the caller had already timed
     /// out (the late reply is dropped quietly).
     pub fn send(self, value: T) -> Result<(), SendError<T>> {
+        let deadline = self.deadline();
         let refused = match self.tx {
             Port::Plain(tx) => match tx.send(value) {
                 Ok(()) => return Ok(()),
                 Err(value) => value,
             },
-            Port::Call(tx) => match tx.send(Ok(value)) {
+            Port::Call(tx, _) => match tx.send(Ok(value)) {
                 Ok(()) => return Ok(()),
                 Err(Ok(value)) => value,
                 Err(Err(_)) => return Ok(()), // unreachable: we sent Ok
@@ -102,12 +107,12 @@ impl<T> RpcReplyPort<T> {
             #[cfg(feature = "remote")]
             Port::Token(_) => value,
             #[cfg(feature = "remote")]
-            Port::Remote(remote) => match remote.send(value) {
+            Port::Remote(remote) => match remote.reply.send(value) {
                 Ok(()) => return Ok(()),
                 Err(value) => value,
             },
         };
-        match self.deadline {
+        match deadline {
             Some(deadline) if Instant::now() >= deadline => {
                 tracing::trace!("late reply dropped: the caller timed out");
                 Ok(())
@@ -120,7 +125,7 @@ impl<T> RpcReplyPort<T> {
     /// remote side failed). Ports not made by `call` just drop.
     #[cfg(feature = "remote")]
     pub(crate) fn fail(self, error: RemoteError) {
-        if let Port::Call(tx) = self.tx {
+        if let Port::Call(tx, _) = self.tx {
             let _ = tx.send(Err(error));
         }
     }
@@ -129,7 +134,7 @@ impl<T> RpcReplyPort<T> {
     pub fn is_closed(&self) -> bool {
         match &self.tx {
             Port::Plain(tx) => tx.is_closed(),
-            Port::Call(tx) => tx.is_closed(),
+            Port::Call(tx, _) => tx.is_closed(),
             #[cfg(feature = "remote")]
             Port::Token(_) => true,
             #[cfg(feature = "remote")]
@@ -139,7 +144,12 @@ impl<T> RpcReplyPort<T> {
 
     /// The instant after which the caller no longer waits, if it gave a timeout.
     pub fn deadline(&self) -> Option<Instant> {
-        self.deadline
+        match &self.tx {
+            Port::Call(_, deadline) => *deadline,
+            #[cfg(feature = "remote")]
+            Port::Remote(remote) => remote.deadline,
+            _ => None,
+        }
     }
 }
 
@@ -147,7 +157,6 @@ impl<T> From<oneshot::Sender<T>> for RpcReplyPort<T> {
     fn from(tx: oneshot::Sender<T>) -> Self {
         RpcReplyPort {
             tx: Port::Plain(tx),
-            deadline: None,
         }
     }
 }
@@ -156,7 +165,17 @@ impl<T> fmt::Debug for RpcReplyPort<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RpcReplyPort")
             .field("closed", &self.is_closed())
-            .field("deadline", &self.deadline)
+            .field("deadline", &self.deadline())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    /// A reply port is carried in every request message: it stays three words.
+    #[test]
+    fn a_reply_port_is_24_bytes() {
+        assert_eq!(std::mem::size_of::<super::RpcReplyPort<u64>>(), 24);
+        assert_eq!(std::mem::size_of::<Option<super::RpcReplyPort<u64>>>(), 24);
     }
 }

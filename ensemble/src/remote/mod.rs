@@ -209,7 +209,10 @@ pub(crate) fn remote_port<T: Serialize + Send + 'static>(
         sink,
         _reply: std::marker::PhantomData,
     });
-    RpcReplyPort::from_port(crate::rpc::Port::Remote(reply), deadline)
+    RpcReplyPort::from_port(crate::rpc::Port::Remote(Box::new(crate::rpc::RemotePort {
+        reply,
+        deadline,
+    })))
 }
 
 /// Reply ports moved out of a message before it is encoded (see
