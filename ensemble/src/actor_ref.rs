@@ -174,7 +174,7 @@ impl<M: Send + 'static> ActorRef<M> {
         };
         match reply {
             Ok(Ok(reply)) => Ok(reply),
-            Ok(Err(remote)) => Err(CallError::Remote(remote)),
+            Ok(Err(remote)) => Err(CallError::Remote(*remote)),
             Err(_) => Err(CallError::ReplyDropped),
         }
     }

@@ -40,7 +40,7 @@ pub struct RpcReplyPort<T> {
 pub(crate) enum Port<T> {
     /// The channel of a [`call`](crate::ActorRef::call), which may also carry the reason
     /// a remote call failed, and the instant the caller stops waiting.
-    Call(oneshot::Sender<Result<T, RemoteError>>, Option<Instant>),
+    Call(oneshot::Sender<Result<T, Box<RemoteError>>>, Option<Instant>),
     /// A channel the user made (`From<oneshot::Sender<T>>`).
     Plain(oneshot::Sender<T>),
     /// A placeholder left in a request on its way to another node: the real port waits
@@ -61,7 +61,7 @@ pub(crate) struct RemotePort<T> {
 
 impl<T> RpcReplyPort<T> {
     pub(crate) fn new(
-        tx: oneshot::Sender<Result<T, RemoteError>>,
+        tx: oneshot::Sender<Result<T, Box<RemoteError>>>,
         deadline: Option<Instant>,
     ) -> Self {
         RpcReplyPort {
@@ -126,7 +126,7 @@ impl<T> RpcReplyPort<T> {
     #[cfg(feature = "remote")]
     pub(crate) fn fail(self, error: RemoteError) {
         if let Port::Call(tx, _) = self.tx {
-            let _ = tx.send(Err(error));
+            let _ = tx.send(Err(Box::new(error)));
         }
     }
 
