@@ -166,7 +166,9 @@ impl Remote {
         };
         for (cell, quiet) in stopped {
             quiet.store(true, Ordering::Relaxed);
-            cell.stop(Some(format!("node {name} is down")));
+            // Closed to new messages at once (refs fail from now on); what is queued is
+            // still taken, and its calls end with NodeDown.
+            let _ = cell.drain();
         }
         if let Some(t) = self.transport() {
             t.remove(name, incarnation);
@@ -589,6 +591,9 @@ impl Handler for Remote {
     }
 
     fn goodbye(&self, peer: &Arc<Peer>) {
+        // Calls in flight end now, as node-down, before the connection's close (which
+        // follows the goodbye) could report them as a lost connection.
+        self.fail_pending(&peer.name, peer.incarnation, |node| RemoteError::NodeDown { node });
         let _ = self
             .signals
             .send(Signal::Goodbye(peer.name.clone(), peer.incarnation));

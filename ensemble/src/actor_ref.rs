@@ -159,7 +159,7 @@ impl<M: Send + 'static> ActorRef<M> {
         // policies behave as `cast`.
         let request = msg_builder(RpcReplyPort::new(tx, deadline));
         let mailbox = &self.inner.mailbox;
-        let pushed = if mailbox.waits_for_room() {
+        let pushed = if mailbox.calls_wait_for_room() {
             mailbox.push_wait(request, deadline).await
         } else {
             mailbox.push(request)

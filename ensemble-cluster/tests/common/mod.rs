@@ -153,3 +153,49 @@ impl Actor for Listener {
         Ok(())
     }
 }
+
+/// A node with its own certificate authority and secret choices.
+pub async fn node_with(
+    ca: &DevCa,
+    secret: &[u8],
+    name: &str,
+    seeds: &[&Node],
+    tune: impl FnOnce(NodeConfig) -> NodeConfig,
+) -> Node {
+    let system = ActorSystem::new(name);
+    let config = NodeConfig::new(name, "127.0.0.1:0")
+        .tls(ca.tls_config(name).expect("certificate"))
+        .cluster_secret(secret)
+        .gossip_interval(Duration::from_millis(50))
+        .system(&system)
+        .seeds(seeds.iter().map(|n| n.address()));
+    Node::start(tune(config)).await.expect("node starts")
+}
+
+/// A message type whose handler records the order of arrival, per sender.
+#[derive(Serialize, Deserialize, ensemble::remote::RemoteMessage)]
+#[remote(name = "test.seq")]
+pub enum SeqMsg {
+    Item(u32, u64),
+    Seen(RpcReplyPort<Vec<(u32, u64)>>),
+}
+
+pub struct Recorder;
+
+impl Actor for Recorder {
+    type Msg = SeqMsg;
+    type State = Vec<(u32, u64)>;
+    type Arguments = ();
+
+    async fn pre_start(&self, _: ActorRef<SeqMsg>, _: ()) -> Result<Self::State, ActorProcessingErr> {
+        Ok(Vec::new())
+    }
+
+    async fn handle(&self, _: ActorRef<SeqMsg>, msg: SeqMsg, seen: &mut Self::State) -> Result<(), ActorProcessingErr> {
+        match msg {
+            SeqMsg::Item(sender, n) => seen.push((sender, n)),
+            SeqMsg::Seen(reply) => reply.send(seen.clone())?,
+        }
+        Ok(())
+    }
+}

@@ -36,6 +36,9 @@ pub enum Overflow {
 pub struct MailboxConfig {
     capacity: Option<usize>,
     overflow: Overflow,
+    /// With `Overflow::Wait`: whether `call` waits for room too (it does, except for the
+    /// cluster's proxies, where a call to a backed-up node fails at once).
+    calls_wait: bool,
 }
 
 impl MailboxConfig {
@@ -44,6 +47,7 @@ impl MailboxConfig {
         MailboxConfig {
             capacity: None,
             overflow: Overflow::Reject,
+            calls_wait: true,
         }
     }
 
@@ -53,12 +57,25 @@ impl MailboxConfig {
         MailboxConfig {
             capacity: Some(if capacity == 0 { 1 } else { capacity }),
             overflow,
+            calls_wait: true,
         }
     }
 
     /// The bound, if any.
     pub const fn capacity(&self) -> Option<usize> {
         self.capacity
+    }
+
+    /// `Wait`-bounded, but `call` does not wait for room: it fails at once with `Full`
+    /// (a remote actor's proxy: a call to a backed-up node should not queue up).
+    #[cfg(feature = "remote")]
+    pub(crate) const fn calls_fail_fast(mut self) -> Self {
+        self.calls_wait = false;
+        self
+    }
+
+    pub(crate) const fn calls_wait(&self) -> bool {
+        self.calls_wait
     }
 
     /// The overflow policy (meaningful only with a bound).

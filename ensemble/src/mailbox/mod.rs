@@ -41,6 +41,7 @@ use wait::{RoomWait, SendWait, Waiters, Wakes};
 struct Bound {
     capacity: usize,
     overflow: Overflow,
+    calls_wait: bool,
     rejected: AtomicU64,
     shed: AtomicU64,
 }
@@ -253,6 +254,7 @@ impl<M, E> Mailbox<M, E> {
                 Box::new(Bound {
                     capacity,
                     overflow: config.overflow(),
+                    calls_wait: config.calls_wait(),
                     rejected: AtomicU64::new(0),
                     shed: AtomicU64::new(0),
                 })
@@ -386,6 +388,14 @@ impl<M, E> Mailbox<M, E> {
         self.bound
             .as_ref()
             .is_some_and(|b| b.overflow == Overflow::Wait)
+    }
+
+    /// Whether a `call` waits for room (a `Wait` mailbox that does not fail calls fast).
+    #[inline]
+    pub(crate) fn calls_wait_for_room(&self) -> bool {
+        self.bound
+            .as_ref()
+            .is_some_and(|b| b.overflow == Overflow::Wait && b.calls_wait)
     }
 
     /// Queues a message, waiting for room in a full `Wait` mailbox until `deadline`

@@ -25,7 +25,8 @@ pub struct ProxyTarget {
     /// The system the proxy lives in.
     pub system: ActorSystem,
     /// The proxy's mailbox bound: when the node's writer is backed up this far, `cast`
-    /// hands messages back with `SendError::Full` and `call` fails at once.
+    /// hands messages back with `SendError::Full`, `call` fails at once with it, and
+    /// `send` waits for room.
     pub capacity: usize,
     /// Set by the cluster before it stops the proxy itself (node down, shutdown), so that
     /// the stop is not forwarded to the remote actor.
@@ -107,6 +108,8 @@ impl<M: RemoteMessage> Actor for Proxy<M> {
 pub fn proxy_factory<M: RemoteMessage>(target: ProxyTarget) -> ActorCell {
     let id = target.id;
     let system = target.system.clone();
-    let mailbox = MailboxConfig::bounded(target.capacity, Overflow::Reject);
+    // `send` waits for room (flow control), `cast` hands the message back, `call` fails
+    // at once: a backed-up node is not a place to queue requests.
+    let mailbox = MailboxConfig::bounded(target.capacity, Overflow::Wait).calls_fail_fast();
     crate::runtime::spawn_ready(id, system, mailbox, Proxy::<M>(PhantomData), target).cell()
 }
