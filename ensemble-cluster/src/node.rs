@@ -412,7 +412,7 @@ impl Node {
         }
         self.inner.membership.leave().await;
         if let Some(t) = self.inner.remote.transport() {
-            t.leave();
+            t.leave(Duration::from_secs(1)).await;
         }
         let names: Vec<(String, u64)> = lock(&self.inner.members)
             .known
@@ -455,7 +455,7 @@ impl Drop for Inner {
         }
         self.membership.abort();
         if let Some(t) = self.remote.transport() {
-            t.leave();
+            t.close_all();
         }
     }
 }

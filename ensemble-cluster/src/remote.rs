@@ -593,10 +593,23 @@ impl Handler for Remote {
     fn goodbye(&self, peer: &Arc<Peer>) {
         // Calls in flight end now, as node-down, before the connection's close (which
         // follows the goodbye) could report them as a lost connection.
-        self.fail_pending(&peer.name, peer.incarnation, |node| RemoteError::NodeDown { node });
+        self.fail_pending(&peer.name, peer.incarnation, |node| RemoteError::NodeDown {
+            node,
+        });
         let _ = self
             .signals
             .send(Signal::Goodbye(peer.name.clone(), peer.incarnation));
+    }
+
+    fn undelivered(&self, peer: &Arc<Peer>, out: Outgoing) {
+        if let Some(ctx) = self.context() {
+            out.fail(
+                RemoteError::NodeDown {
+                    node: peer.name.clone(),
+                },
+                &ctx,
+            );
+        }
     }
 
     fn lost(&self, peer: &Arc<Peer>, why: Lost) {

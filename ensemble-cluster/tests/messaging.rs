@@ -21,7 +21,9 @@ async fn each_senders_messages_arrive_in_order() {
         .await
         .unwrap();
     a.register("recorder", &rec).unwrap();
-    let remote = eventually(WAIT, || b.where_is::<SeqMsg>("recorder")).await.unwrap();
+    let remote = eventually(WAIT, || b.where_is::<SeqMsg>("recorder"))
+        .await
+        .unwrap();
     // Two senders on node-b, interleaved: each one's order is kept.
     let senders: Vec<_> = (0..2u32)
         .map(|s| {
@@ -39,7 +41,11 @@ async fn each_senders_messages_arrive_in_order() {
     let seen = remote.call(SeqMsg::Seen, Some(WAIT)).await.unwrap();
     assert_eq!(seen.len(), 4_000, "nothing lost on a healthy connection");
     for s in 0..2 {
-        let mine: Vec<u64> = seen.iter().filter(|(x, _)| *x == s).map(|(_, n)| *n).collect();
+        let mine: Vec<u64> = seen
+            .iter()
+            .filter(|(x, _)| *x == s)
+            .map(|(_, n)| *n)
+            .collect();
         assert_eq!(mine, (0..2_000).collect::<Vec<_>>(), "sender {s} in order");
     }
     b.shutdown().await;
@@ -53,11 +59,16 @@ async fn a_remote_call_times_out_or_ends_with_its_node_exactly_once() {
     let b = node(&ca, "node-b", &[&a]).await;
     let c = counter(&a).await;
     a.register("counter", &c).unwrap();
-    let remote = eventually(WAIT, || b.where_is::<CounterMsg>("counter")).await.unwrap();
+    let remote = eventually(WAIT, || b.where_is::<CounterMsg>("counter"))
+        .await
+        .unwrap();
     // A timeout is prompt; the late reply is dropped quietly.
     let started = tokio::time::Instant::now();
     let err = remote
-        .call(|r| CounterMsg::Slow(300, r), Some(Duration::from_millis(50)))
+        .call(
+            |r| CounterMsg::Slow(300, r),
+            Some(Duration::from_millis(50)),
+        )
         .await
         .unwrap_err();
     assert!(matches!(err, CallError::Timeout), "{err:?}");
@@ -71,9 +82,15 @@ async fn a_remote_call_times_out_or_ends_with_its_node_exactly_once() {
         let remote = remote.clone();
         tokio::spawn(async move { remote.call(|r| CounterMsg::Slow(60_000, r), None).await })
     };
-    eventually(WAIT, || async { (b.pending_calls() > 0).then_some(()) }).await.unwrap();
+    eventually(WAIT, || async { (b.pending_calls() > 0).then_some(()) })
+        .await
+        .unwrap();
     a.shutdown().await;
-    let err = tokio::time::timeout(WAIT, slow).await.unwrap().unwrap().unwrap_err();
+    let err = tokio::time::timeout(WAIT, slow)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
     assert!(
         matches!(err, CallError::Remote(RemoteError::NodeDown { ref node }) if node == "node-a"),
         "{err:?}"
@@ -85,7 +102,10 @@ async fn a_remote_call_times_out_or_ends_with_its_node_exactly_once() {
         }
     }
     // Refs to a node that is down fail at once, handing the message back.
-    assert!(matches!(remote.cast(CounterMsg::Add(1)), Err(SendError::Closed(_))));
+    assert!(matches!(
+        remote.cast(CounterMsg::Add(1)),
+        Err(SendError::Closed(_))
+    ));
     assert_eq!(b.pending_calls(), 0);
     // Its names are gone with it.
     assert!(b.where_is::<CounterMsg>("counter").await.is_none());
@@ -113,7 +133,10 @@ async fn groups_span_nodes_and_members_leave_when_they_end() {
     }
     // The remote member's count arrives over the wire: ask through the same ref (FIFO).
     assert_eq!(both[1].call(CounterMsg::Get, Some(WAIT)).await.unwrap(), 1);
-    assert!(a.group_members::<Notice>("workers").is_empty(), "wrong type: none");
+    assert!(
+        a.group_members::<Notice>("workers").is_empty(),
+        "wrong type: none"
+    );
     on_b.stop(None);
     let one = eventually(WAIT, || async {
         let m = a.group_members::<CounterMsg>("workers");
@@ -133,7 +156,9 @@ async fn a_restarted_node_is_a_new_incarnation_and_old_refs_fail() {
     let b1 = node(&ca, "node-b", &[&a]).await;
     let c1 = counter(&b1).await;
     b1.register("counter", &c1).unwrap();
-    let old = eventually(WAIT, || a.where_is::<CounterMsg>("counter")).await.unwrap();
+    let old = eventually(WAIT, || a.where_is::<CounterMsg>("counter"))
+        .await
+        .unwrap();
     let first = b1.incarnation();
     b1.shutdown().await;
     let b2 = node(&ca, "node-b", &[&a]).await;
@@ -148,11 +173,16 @@ async fn a_restarted_node_is_a_new_incarnation_and_old_refs_fail() {
             _ => {}
         }
     }
-    assert!(matches!(old.cast(CounterMsg::Add(1)), Err(SendError::Closed(_))), "old incarnation");
+    assert!(
+        matches!(old.cast(CounterMsg::Add(1)), Err(SendError::Closed(_))),
+        "old incarnation"
+    );
     let c2 = counter(&b2).await;
     b2.register("counter", &c2).unwrap();
     let new = eventually(WAIT, || async {
-        a.where_is::<CounterMsg>("counter").await.filter(|r| r.id() != old.id())
+        a.where_is::<CounterMsg>("counter")
+            .await
+            .filter(|r| r.id() != old.id())
     })
     .await
     .expect("the new incarnation's name");

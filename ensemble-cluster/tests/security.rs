@@ -36,14 +36,21 @@ async fn a_peer_with_a_certificate_from_another_ca_is_refused_and_backs_up() {
     }
     match refused {
         Some(SendError::Full(CounterMsg::Add(_))) => {}
-        other => panic!("expected Full with the message back, got {:?}", other.map(|_| ())),
+        other => panic!(
+            "expected Full with the message back, got {:?}",
+            other.map(|_| ())
+        ),
     }
     // A call on the backed-up ref fails at once, handing the request back.
     match remote.call(CounterMsg::Get, Some(WAIT)).await {
         Err(CallError::Send(SendError::Full(CounterMsg::Get(_)))) => {}
         other => panic!("expected a fast Full, got {other:?}"),
     }
-    assert_eq!(c.call(CounterMsg::Get, Some(WAIT)).await.unwrap(), 0, "nothing got through");
+    assert_eq!(
+        c.call(CounterMsg::Get, Some(WAIT)).await.unwrap(),
+        0,
+        "nothing got through"
+    );
     x.shutdown().await;
     a.shutdown().await;
 }
@@ -59,7 +66,10 @@ async fn a_node_whose_certificate_names_another_node_cannot_start() {
         other => panic!("expected a TLS error, got {:?}", other.map(|_| ())),
     }
     let config = NodeConfig::new("not a dns name", "127.0.0.1:0").insecure_dev();
-    assert!(matches!(Node::start(config).await, Err(ClusterError::Config(_))));
+    assert!(matches!(
+        Node::start(config).await,
+        Err(ClusterError::Config(_))
+    ));
     let config = NodeConfig::new("node-a", "127.0.0.1:0");
     match Node::start(config).await {
         Err(ClusterError::Config(why)) => assert!(why.contains(".tls("), "{why}"),
@@ -80,7 +90,11 @@ async fn gossip_under_a_wrong_secret_is_dropped_unread() {
     let rejected = eventually(WAIT, || async { (a.gossip_rejected() >= 3).then_some(()) }).await;
     assert!(rejected.is_some(), "node-a drops node-d's datagrams");
     assert_eq!(a.members().len(), 1, "node-d never joins");
-    assert_eq!(d.members().len(), 1, "node-a's replies (none) never reach node-d either");
+    assert_eq!(
+        d.members().len(),
+        1,
+        "node-a's replies (none) never reach node-d either"
+    );
     d.shutdown().await;
     a.shutdown().await;
 }

@@ -40,7 +40,10 @@ pub struct RpcReplyPort<T> {
 pub(crate) enum Port<T> {
     /// The channel of a [`call`](crate::ActorRef::call), which may also carry the reason
     /// a remote call failed, and the instant the caller stops waiting.
-    Call(oneshot::Sender<Result<T, Box<RemoteError>>>, Option<Instant>),
+    Call(
+        oneshot::Sender<Result<T, Box<RemoteError>>>,
+        Option<Instant>,
+    ),
     /// A channel the user made (`From<oneshot::Sender<T>>`).
     Plain(oneshot::Sender<T>),
     /// A placeholder left in a request on its way to another node: the real port waits

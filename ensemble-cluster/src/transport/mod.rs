@@ -49,6 +49,8 @@ pub(crate) trait Handler: Send + Sync + 'static {
     fn goodbye(&self, peer: &Arc<Peer>);
     /// The connection to `peer` is gone.
     fn lost(&self, peer: &Arc<Peer>, why: Lost);
+    /// A message for `peer` will never be sent (the peer is gone).
+    fn undelivered(&self, peer: &Arc<Peer>, out: Outgoing);
 }
 
 /// The transport's fixed settings.
@@ -128,11 +130,20 @@ impl Transport {
         }
     }
 
-    /// Says goodbye on every open connection and closes them all (a graceful leave).
-    pub(crate) fn leave(&self) {
+    /// Says goodbye on every open connection and closes them all (a graceful leave),
+    /// waiting up to `limit` for the goodbyes to be written.
+    pub(crate) async fn leave(&self, limit: Duration) {
+        let peers = self.close_all();
+        for peer in peers {
+            peer.closed(limit).await;
+        }
+    }
+
+    /// [`leave`](Self::leave) without waiting.
+    pub(crate) fn close_all(&self) -> Vec<Arc<Peer>> {
         self.listener.abort();
         let peers: Vec<_> = self.shared.peers().drain().map(|(_, p)| p).collect();
-        for peer in peers {
+        for peer in &peers {
             if peer.is_connected() {
                 let mut goodbye = Vec::new();
                 Control::Goodbye.encode(&mut goodbye);
@@ -140,6 +151,7 @@ impl Transport {
             }
             peer.close();
         }
+        peers
     }
 }
 

@@ -64,6 +64,8 @@ pub(crate) struct Peer {
     inbound: mpsc::UnboundedSender<Connection>,
     state: Mutex<State>,
     stop: watch::Sender<bool>,
+    /// The peer's task, to wait for on a graceful leave.
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Frames written and read, for stats.
     pub(crate) frames_out: AtomicU64,
     pub(crate) frames_in: AtomicU64,
@@ -96,6 +98,7 @@ impl Peer {
             inbound,
             state: Mutex::new(State::Idle),
             stop,
+            task: Mutex::new(None),
             frames_out: AtomicU64::new(0),
             frames_in: AtomicU64::new(0),
         });
@@ -107,8 +110,22 @@ impl Peer {
             inbound: inbound_rx,
             stop: stop_rx,
         };
-        tokio::spawn(task.run());
+        let handle = tokio::spawn(task.run());
+        *peer.task.lock().unwrap_or_else(PoisonError::into_inner) = Some(handle);
         peer
+    }
+
+    /// Waits (up to `limit`) until the peer's task has ended, after [`close`](Self::close):
+    /// what it had queued is written by then.
+    pub(crate) async fn closed(&self, limit: Duration) {
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take();
+        if let Some(task) = task {
+            let _ = tokio::time::timeout(limit, task).await;
+        }
     }
 
     /// Sets the address to dial (membership learned or changed it).
@@ -177,8 +194,10 @@ impl PeerTask {
     async fn run(mut self) {
         let mut adopted: Option<Connection> = None;
         let mut held: Option<Item> = None;
-        // Right after a loss, dial once at once: a refusal tells a crash from a hiccup.
-        let mut probe = false;
+        // Right after a loss, dial at once, and for a second keep retrying quickly: a
+        // refusal then (nothing listens any more) tells a crash from a hiccup. The first
+        // try may still reach the dying process's socket and be reset.
+        let mut probe: Option<tokio::time::Instant> = None;
         let mut backoff = Duration::from_millis(50);
         loop {
             if *self.stop.borrow() {
@@ -187,7 +206,8 @@ impl PeerTask {
             let conn = match adopted.take() {
                 Some(conn) => conn,
                 None => {
-                    if held.is_none() && !probe {
+                    let probing = probe.is_some_and(|until| tokio::time::Instant::now() < until);
+                    if held.is_none() && !probing {
                         // Lazy: dial only when there is something to send.
                         tokio::select! {
                             item = next_item(&mut self.frames, &mut self.data) => match item {
@@ -212,12 +232,12 @@ impl PeerTask {
                     };
                     match dialed {
                         Ok(conn) => conn,
-                        Err(DialError::Refused(why)) if probe => {
+                        Err(DialError::Refused(why)) if probing => {
                             self.peer.set_state(State::Idle);
                             tracing::info!(target: "ensemble::cluster", peer = %self.peer.name,
                                 error = %why, "reconnecting refused: the node is gone");
                             self.shared.handler.lost(&self.peer, Lost::Refused);
-                            probe = false;
+                            probe = None;
                             self.pause(&mut backoff).await;
                             continue;
                         }
@@ -230,7 +250,9 @@ impl PeerTask {
                             self.peer.set_state(State::Idle);
                             tracing::debug!(target: "ensemble::cluster", peer = %self.peer.name,
                                 error = %e, ?backoff, "dial failed; retrying");
-                            probe = false;
+                            if probing {
+                                backoff = Duration::from_millis(20);
+                            }
                             self.pause(&mut backoff).await;
                             continue;
                         }
@@ -238,7 +260,7 @@ impl PeerTask {
                 }
             };
             backoff = Duration::from_millis(50);
-            probe = false;
+            probe = None;
             self.peer.set_state(State::Connected);
             tracing::debug!(target: "ensemble::cluster", peer = %self.peer.name,
                 dialed = conn.dialed, "connected");
@@ -251,11 +273,23 @@ impl PeerTask {
                     tracing::debug!(target: "ensemble::cluster", peer = %self.peer.name,
                         error = %why, "connection lost");
                     self.shared.handler.lost(&self.peer, Lost::Closed);
-                    probe = true;
+                    probe = Some(tokio::time::Instant::now() + Duration::from_secs(1));
                 }
             }
         }
         self.peer.set_state(State::Idle);
+        // Messages that will never be written: their calls end now.
+        self.data.close();
+        let unsent = held.into_iter().filter_map(|item| match item {
+            Item::Message(out) => Some(out),
+            Item::Frame(_) => None,
+        });
+        for out in unsent {
+            self.shared.handler.undelivered(&self.peer, out);
+        }
+        while let Ok(out) = self.data.try_recv() {
+            self.shared.handler.undelivered(&self.peer, out);
+        }
     }
 
     /// Waits out a backoff (doubling up to 2 s), unless a connection arrives or the peer

@@ -187,15 +187,52 @@ impl Actor for Recorder {
     type State = Vec<(u32, u64)>;
     type Arguments = ();
 
-    async fn pre_start(&self, _: ActorRef<SeqMsg>, _: ()) -> Result<Self::State, ActorProcessingErr> {
+    async fn pre_start(
+        &self,
+        _: ActorRef<SeqMsg>,
+        _: (),
+    ) -> Result<Self::State, ActorProcessingErr> {
         Ok(Vec::new())
     }
 
-    async fn handle(&self, _: ActorRef<SeqMsg>, msg: SeqMsg, seen: &mut Self::State) -> Result<(), ActorProcessingErr> {
+    async fn handle(
+        &self,
+        _: ActorRef<SeqMsg>,
+        msg: SeqMsg,
+        seen: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
         match msg {
             SeqMsg::Item(sender, n) => seen.push((sender, n)),
             SeqMsg::Seen(reply) => reply.send(seen.clone())?,
         }
         Ok(())
     }
+}
+
+/// Runs this package's example `name` with `args` (built by `cargo test` before the tests
+/// run); panics with its output unless it exits successfully; returns its stdout.
+pub fn run_example(name: &str, args: &[&str]) -> String {
+    let exe = std::env::current_exe().expect("test binary path");
+    let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
+    let bin = profile_dir.join("examples").join(name);
+    if !bin.exists() {
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let status = std::process::Command::new(cargo)
+            .args(["build", "-p", "ensemble-cluster", "--example", name])
+            .status()
+            .expect("run cargo build");
+        assert!(status.success(), "building example {name} failed");
+    }
+    let out = std::process::Command::new(bin)
+        .args(args)
+        .output()
+        .expect("run the example");
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    assert!(
+        out.status.success(),
+        "exit {:?}\n{stdout}\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stderr)
+    );
+    stdout
 }
