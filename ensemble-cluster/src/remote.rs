@@ -54,7 +54,7 @@ pub(crate) struct Remote {
     proxy_capacity: usize,
     transport: OnceLock<Transport>,
     /// Local actors other nodes may reach, by local id.
-    exports: Mutex<HashMap<u64, Box<dyn Exported>>>,
+    exports: Mutex<HashMap<u64, Arc<dyn Exported>>>,
     /// Calls waiting for replies, by token.
     pending: Mutex<HashMap<u64, Pending>>,
     /// Proxies, by (node part, actor id, wire name).
@@ -124,21 +124,27 @@ impl Remote {
         let cell = export.cell();
         let wire = export.wire_name();
         let id = cell.id().local();
-        lock(&self.exports).entry(id).or_insert(export);
+        lock(&self.exports)
+            .entry(id)
+            .or_insert_with(|| Arc::from(export));
         (id, wire)
     }
 
     /// The exported local actor `id`, if it still runs (ended ones are forgotten).
     pub(crate) fn exported<R>(&self, id: u64, f: impl FnOnce(&dyn Exported) -> R) -> Option<R> {
-        let mut exports = lock(&self.exports);
-        let alive = exports
-            .get(&id)
-            .is_some_and(|e| e.cell().status() != ActorStatus::Stopped);
-        if !alive {
-            exports.remove(&id);
-            return None;
-        }
-        exports.get(&id).map(|e| f(e.as_ref()))
+        let export = {
+            let mut exports = lock(&self.exports);
+            match exports.get(&id) {
+                Some(e) if e.is_alive() => e.clone(),
+                Some(_) => {
+                    exports.remove(&id);
+                    return None;
+                }
+                None => return None,
+            }
+        };
+        // Delivered without the table's lock: decoding and casting take their time.
+        Some(f(export.as_ref()))
     }
 
     /// Learns (or updates) where a node is.

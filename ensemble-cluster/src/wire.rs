@@ -294,6 +294,48 @@ impl<'a> Envelope<'a> {
 #[allow(clippy::unwrap_used)]
 mod tests {
     use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        /// Random frames, and every valid frame cut short, are errors or envelopes: never
+        /// a panic.
+        #[test]
+        fn random_and_truncated_frames_never_panic(bytes in proptest::collection::vec(any::<u8>(), 0..512)) {
+            let _ = Envelope::decode(&bytes);
+            let mut good = Vec::new();
+            Envelope::Call {
+                target: 1,
+                sender: 2,
+                correlation: 3,
+                timeout_ms: 4,
+                wire_name: "wire",
+                trace: b"trace",
+                payload: &bytes,
+            }
+            .encode(&mut good)
+            .unwrap();
+            for cut in 0..good.len().min(48) {
+                let _ = Envelope::decode(&good[..cut]);
+            }
+            prop_assert!(Envelope::decode(&good).is_ok());
+        }
+
+        /// Whatever is encoded decodes to itself.
+        #[test]
+        fn envelopes_roundtrip(target in any::<u64>(), correlation in any::<u64>(), timeout_ms in any::<u32>(),
+                               wire_name in "[a-z.]{0,40}", payload in proptest::collection::vec(any::<u8>(), 0..200)) {
+            for e in [
+                Envelope::Cast { target, sender: target ^ 1, wire_name: &wire_name, trace: &[], payload: &payload },
+                Envelope::Call { target, sender: 0, correlation, timeout_ms, wire_name: &wire_name, trace: &payload[..payload.len().min(255)], payload: &payload },
+                Envelope::Reply { correlation, status: Status::Ok, payload: &payload },
+                Envelope::Stop { target },
+            ] {
+                let mut out = Vec::new();
+                e.encode(&mut out).unwrap();
+                prop_assert_eq!(Envelope::decode(&out).unwrap(), e);
+            }
+        }
+    }
 
     fn roundtrip(e: Envelope<'_>) -> Vec<u8> {
         let mut out = Vec::new();

@@ -107,13 +107,13 @@ impl FrameBuffer {
     }
 
     /// The buffer to read more bytes into (append only, e.g. with tokio's `read_buf`):
-    /// parsed bytes are dropped from its front first, and room for 16 KiB is reserved.
+    /// parsed bytes are dropped from its front first, and room for 256 KiB is reserved.
     pub fn read_target(&mut self) -> &mut Vec<u8> {
         if self.start > 0 {
             self.buf.drain(..self.start);
             self.start = 0;
         }
-        self.buf.reserve(16 * 1024);
+        self.buf.reserve(256 * 1024);
         &mut self.buf
     }
 

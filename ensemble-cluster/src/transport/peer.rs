@@ -16,6 +16,9 @@ use super::control::Control;
 use super::frame::{self, FrameBuffer};
 use super::{Shared, TlsStream};
 
+/// A writer gathers what is queued into one write of up to this many bytes.
+const BATCH: usize = 256 * 1024;
+
 /// Why the connection to a peer went away, as told to the layers above.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum Lost {
@@ -371,7 +374,7 @@ impl PeerTask {
             self.shared.clone(),
             dead.clone(),
         ));
-        let mut buf = Vec::with_capacity(64 * 1024);
+        let mut buf = Vec::with_capacity(BATCH);
         let ended = loop {
             let first = match held.take() {
                 Some(item) => item,
@@ -401,8 +404,8 @@ impl PeerTask {
             buf.clear();
             let mut count = 0u64;
             self.encode(first, &mut buf, &mut count);
-            // Batch whatever else is waiting, up to 64 KiB, into the same write.
-            while buf.len() < 64 * 1024 {
+            // Batch whatever else is waiting, up to BATCH bytes, into the same write.
+            while buf.len() < BATCH {
                 let next = match self.frames.try_recv() {
                     Ok(body) => Item::Frame(body),
                     Err(_) => match self.data.try_recv() {

@@ -17,7 +17,7 @@ pub async fn node(ca: &DevCa, name: &str, seeds: &[&Node]) -> Node {
     let config = NodeConfig::new(name, "127.0.0.1:0")
         .tls(ca.tls_config(name).expect("certificate"))
         .cluster_secret(SECRET)
-        .gossip_interval(Duration::from_millis(50))
+        .gossip_interval(Duration::from_millis(100))
         .system(&system)
         .seeds(seeds.iter().map(|n| n.address()));
     Node::start(config).await.expect("node starts")
@@ -166,7 +166,7 @@ pub async fn node_with(
     let config = NodeConfig::new(name, "127.0.0.1:0")
         .tls(ca.tls_config(name).expect("certificate"))
         .cluster_secret(secret)
-        .gossip_interval(Duration::from_millis(50))
+        .gossip_interval(Duration::from_millis(100))
         .system(&system)
         .seeds(seeds.iter().map(|n| n.address()));
     Node::start(tune(config)).await.expect("node starts")

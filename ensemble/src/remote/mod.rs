@@ -122,6 +122,9 @@ pub trait Exported: Send + Sync + 'static {
     /// The actor.
     fn cell(&self) -> ActorCell;
 
+    /// Whether the actor has not ended.
+    fn is_alive(&self) -> bool;
+
     /// The wire name of its message type.
     fn wire_name(&self) -> &'static str;
 }
@@ -156,6 +159,10 @@ impl<M: RemoteMessage> Exported for Export<M> {
 
     fn cell(&self) -> ActorCell {
         self.0.cell()
+    }
+
+    fn is_alive(&self) -> bool {
+        self.0.status().is_alive()
     }
 
     fn wire_name(&self) -> &'static str {
@@ -342,7 +349,15 @@ pub(crate) fn current_context() -> Option<Arc<dyn WireContext>> {
 /// Encodes a value as MessagePack with structs as maps (field names included, so that
 /// readers tolerate added fields).
 pub fn encode<T: Serialize + ?Sized>(value: &T) -> Result<Vec<u8>, String> {
-    rmp_serde::to_vec_named(value).map_err(|e| e.to_string())
+    encode_sized(value, 0)
+}
+
+/// [`encode`] into a buffer of `capacity` bytes to start with (a guess at the size saves
+/// the copies of growing it).
+pub fn encode_sized<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Result<Vec<u8>, String> {
+    let mut out = Vec::with_capacity(capacity);
+    rmp_serde::encode::write_named(&mut out, value).map_err(|e| e.to_string())?;
+    Ok(out)
 }
 
 /// Decodes MessagePack written by [`encode`]. Never panics on bad input.

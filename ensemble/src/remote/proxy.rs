@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::mpsc;
 
-use super::{Outgoing, RemoteMessage, ReplyPorts, WireContext, encode, with_context};
+use super::{Outgoing, RemoteMessage, ReplyPorts, WireContext, encode_sized, with_context};
 use crate::{
     Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorSystem, MailboxConfig, Overflow,
     RemoteError,
@@ -36,28 +36,43 @@ pub struct ProxyTarget {
 /// The proxy actor: encodes each message and queues it for the node's writer.
 struct Proxy<M>(PhantomData<fn() -> M>);
 
+/// A proxy's state: its target, and the size of the last message it encoded (the first
+/// guess at the next one's).
+struct ProxyState {
+    target: ProxyTarget,
+    last_len: usize,
+}
+
 impl<M: RemoteMessage> Actor for Proxy<M> {
     type Msg = M;
-    type State = ProxyTarget;
+    type State = ProxyState;
     type Arguments = ProxyTarget;
 
     async fn pre_start(
         &self,
         _: ActorRef<M>,
         target: ProxyTarget,
-    ) -> Result<ProxyTarget, ActorProcessingErr> {
-        Ok(target)
+    ) -> Result<ProxyState, ActorProcessingErr> {
+        Ok(ProxyState {
+            target,
+            last_len: 64,
+        })
     }
 
     async fn handle(
         &self,
         myself: ActorRef<M>,
         mut msg: M,
-        target: &mut ProxyTarget,
+        state: &mut ProxyState,
     ) -> Result<(), ActorProcessingErr> {
         let mut ports = ReplyPorts::default();
         msg.take_reply_ports(&mut ports);
-        let encoded = with_context(&target.context, || encode(&msg));
+        let hint = state.last_len + state.last_len / 8;
+        let target = &state.target;
+        let encoded = with_context(&target.context, || encode_sized(&msg, hint));
+        if let Ok(bytes) = &encoded {
+            state.last_len = bytes.len();
+        }
         drop(msg);
         let mut out = Outgoing::Message {
             target: target.id.local(),
@@ -88,8 +103,9 @@ impl<M: RemoteMessage> Actor for Proxy<M> {
     async fn post_stop(
         &self,
         _: ActorRef<M>,
-        target: &mut ProxyTarget,
+        state: &mut ProxyState,
     ) -> Result<(), ActorProcessingErr> {
+        let target = &state.target;
         if !target.quiet.load(Ordering::Relaxed) {
             // `stop` on a remote ref stops the remote actor.
             let _ = target
@@ -111,5 +127,9 @@ pub fn proxy_factory<M: RemoteMessage>(target: ProxyTarget) -> ActorCell {
     // `send` waits for room (flow control), `cast` hands the message back, `call` fails
     // at once: a backed-up node is not a place to queue requests.
     let mailbox = MailboxConfig::bounded(target.capacity, Overflow::Wait).calls_fail_fast();
-    crate::runtime::spawn_ready(id, system, mailbox, Proxy::<M>(PhantomData), target).cell()
+    let state = ProxyState {
+        target,
+        last_len: 64,
+    };
+    crate::runtime::spawn_ready(id, system, mailbox, Proxy::<M>(PhantomData), state).cell()
 }
