@@ -101,6 +101,12 @@ fn rewrite_links(text: &str, from: &str) -> String {
         let target = &rest[..end];
         match module_for(from, target) {
             Some(module) => out.push_str(&module),
+            // The cluster chapter is ensemble-cluster's documentation.
+            None if target.starts_with("cluster.md") => out.push_str(&target.replacen(
+                "cluster.md",
+                "https://docs.rs/ensemble-cluster/latest/ensemble_cluster/guide/index.html",
+                1,
+            )),
             None => out.push_str(target),
         }
         rest = &rest[end..];

@@ -9,7 +9,6 @@ mod ractor_side;
 use std::io::{BufRead, BufReader};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
-use std::time::Duration;
 
 const HELP: &str = "cluster-benches: ensemble-cluster side by side with ractor_cluster, two processes on loopback TLS
 
@@ -165,10 +164,17 @@ fn summarize(scenario: &str, samples: &[Measured]) -> String {
                     p99.push(percentile(l, 0.99));
                 }
             }
+            let us = |v: f64| {
+                if v < 10.0 {
+                    format!("{v:.1}")
+                } else {
+                    format!("{v:.0}")
+                }
+            };
             format!(
-                "p50 {:.0} µs / p99 {:.0} µs",
-                median(&mut p50),
-                median(&mut p99)
+                "p50 {} µs / p99 {} µs",
+                us(median(&mut p50)),
+                us(median(&mut p99))
             )
         }
         "detect" => {
@@ -319,7 +325,6 @@ fn main() {
     if args.iter().any(|a| a == "--write") {
         write_docs(&table, reps, quick);
     }
-    let _ = Duration::ZERO;
 }
 
 fn write_docs(table: &str, reps: usize, quick: bool) {
@@ -331,7 +336,11 @@ fn write_docs(table: &str, reps: usize, quick: bool) {
     let (begin, end) = ("<!-- cluster:begin -->", "<!-- cluster:end -->");
     let section = format!(
         "{begin}\n## Cluster\n\nCommand: `cargo run --release -p ensemble-cluster-benches -- all --reps {reps}{}` \
-         (two processes on loopback per sample, TLS on both sides).\n\n{table}{end}",
+         (two processes on loopback per sample, TLS on both sides, both sharing this machine's \
+         cores). Targets on a 2-core machine: remote call p50 <= 80 us and p99 <= 200 us; \
+         100-byte casts >= 1 M msg/s; 10 KB casts >= 700 MB/s; ahead of ractor_cluster on every \
+         row; node-down within 1.5 s of a kill. Multi-process rows swing by 20-30% from run to \
+         run here (each rep is listed on stderr).\n\n{table}{end}",
         if quick { " --quick" } else { "" }
     );
     let doc = match (doc.find(begin), doc.find(end)) {

@@ -59,8 +59,8 @@
 //! # Ok(()) }
 //! ```
 //!
-//! The guide's cluster chapter (`ensemble::guide::cluster`) explains setting up a real
-//! cluster and what fails how; `ensemble::semantics` has the rules, each with its test.
+//! The [`guide`] explains setting up a real cluster, the message rules and what fails
+//! how; `ensemble::semantics` has the rules, each with its test.
 #![forbid(unsafe_code)]
 #![warn(clippy::unwrap_used, clippy::expect_used, clippy::panic)]
 
@@ -78,6 +78,12 @@ pub use ensemble::remote::RemoteMessage;
 pub use error::ClusterError;
 pub use node::{ClusterEvent, ClusterEvents, DownReason, Member, MemberStatus, Node};
 pub use transport::tls::{DevCa, TlsConfig};
+
+/// The guide's cluster chapter (`docs/guide/cluster.md` in the repository); its examples
+/// run as doctests.
+#[cfg(any(doc, doctest))]
+#[doc = include_str!("../../docs/guide/cluster.md")]
+pub mod guide {}
 
 /// The frame codec, for fuzzing and property tests of what a peer may send.
 pub mod frame {

@@ -85,6 +85,22 @@ async fn two_nodes_join_find_each_other_and_call_across() {
     .await;
     assert!(gone.is_some(), "a call to an ended remote actor is NoActor");
 
+    // `stop` on a remote ref stops the remote actor.
+    let c2 = counter(&a).await;
+    a.register("counter-2", &c2).unwrap();
+    let remote2 = eventually(WAIT, || b.where_is::<CounterMsg>("counter-2"))
+        .await
+        .unwrap();
+    remote2.stop(None);
+    tokio::time::timeout(WAIT, c2.wait(None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(
+        remote2.cast(CounterMsg::Add(1)),
+        Err(ensemble::SendError::Closed(_))
+    ));
+
     // A graceful leave is seen at once, not after the failure detector's timeout.
     let started = std::time::Instant::now();
     b.shutdown().await;
