@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use ensemble::remote::RemoteMessage;
-use ensemble::{ActorRef, ActorSystem};
+use ensemble::{ActorCell, ActorRef, ActorSystem};
 use tokio::net::TcpListener;
 use tokio::sync::{mpsc, watch};
 use tokio::task::AbortHandle;
@@ -325,14 +325,9 @@ impl Node {
         self.inner
             .registry
             .register(&self.inner.remote, &self.inner.publish, name, actor)?;
-        let (weak, name, cell) = (Arc::downgrade(&self.inner), name.to_string(), actor.cell());
-        tokio::spawn(async move {
-            let _ = cell.wait(None).await;
-            if let Some(inner) = weak.upgrade() {
-                let _ = inner
-                    .registry
-                    .unregister(&inner.publish, &name, Some(&cell));
-            }
+        let name = name.to_string();
+        self.when_ended(actor.cell(), move |inner, cell| {
+            let _ = inner.registry.unregister(&inner.publish, &name, Some(cell));
         });
         Ok(())
     }
@@ -372,12 +367,9 @@ impl Node {
         self.inner
             .registry
             .join(&self.inner.remote, &self.inner.publish, group, actor)?;
-        let (weak, group, cell) = (Arc::downgrade(&self.inner), group.to_string(), actor.cell());
-        tokio::spawn(async move {
-            let _ = cell.wait(None).await;
-            if let Some(inner) = weak.upgrade() {
-                inner.registry.leave(&inner.publish, &group, &cell);
-            }
+        let group = group.to_string();
+        self.when_ended(actor.cell(), move |inner, cell| {
+            inner.registry.leave(&inner.publish, &group, cell);
         });
         Ok(())
     }
@@ -437,6 +429,17 @@ impl Node {
     /// Calls waiting for replies from other nodes.
     pub fn pending_calls(&self) -> usize {
         self.inner.remote.pending_calls()
+    }
+
+    /// Runs `then` once `cell` has ended, if the node is still there.
+    fn when_ended(&self, cell: ActorCell, then: impl FnOnce(&Inner, &ActorCell) + Send + 'static) {
+        let weak = Arc::downgrade(&self.inner);
+        tokio::spawn(async move {
+            let _ = cell.wait(None).await;
+            if let Some(inner) = weak.upgrade() {
+                then(&inner, &cell);
+            }
+        });
     }
 
     fn running(&self) -> Result<(), ClusterError> {

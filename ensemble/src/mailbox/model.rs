@@ -71,6 +71,19 @@ async fn poll_once_then<F: Future>(fut: F, registered: impl FnOnce()) -> F::Outp
     }
 }
 
+/// A thread that sends `msg` with `push_wait`, raising its flag once it waits; it must
+/// get the message in.
+fn waiting_sender(mb: &Arc<Mb>, msg: u32) -> (thread::JoinHandle<()>, Arc<AtomicBool>) {
+    let waiting = Arc::new(AtomicBool::new(false));
+    let (mb, flag) = (mb.clone(), waiting.clone());
+    let handle = thread::spawn(move || {
+        let wait = mb.push_wait(msg, None);
+        let done = block_on(poll_once_then(wait, || flag.store(true, Ordering::Release)));
+        assert!(matches!(done, Ok(Pushed::Queued)));
+    });
+    (handle, waiting)
+}
+
 fn spin_until(flag: &AtomicBool) {
     while !flag.load(Ordering::Acquire) {
         thread::yield_now();
@@ -157,17 +170,7 @@ fn a_freed_slot_is_held_for_the_waiting_sender() {
         let mb = Arc::new(Mb::new(MailboxConfig::bounded(1, Overflow::Wait)));
         let flag = SignalFlag::new();
         assert!(mb.push(0).is_ok());
-        let waiting = Arc::new(AtomicBool::new(false));
-        let sender = {
-            let (mb, waiting) = (mb.clone(), waiting.clone());
-            thread::spawn(move || {
-                let wait = mb.push_wait(1, None);
-                let done = block_on(poll_once_then(wait, || {
-                    waiting.store(true, Ordering::Release)
-                }));
-                assert!(matches!(done, Ok(Pushed::Queued)));
-            })
-        };
+        let (sender, waiting) = waiting_sender(&mb, 1);
         spin_until(&waiting);
         assert_eq!(take_one(&mb, &flag), 0);
         // The slot is held for the waiting sender (or already holds its message).
@@ -187,18 +190,8 @@ fn a_sender_giving_up_hands_its_held_slot_on() {
         let mb = Arc::new(Mb::new(MailboxConfig::bounded(1, Overflow::Wait)));
         let flag = SignalFlag::new();
         assert!(mb.push(0).is_ok());
-        let stays_waiting = Arc::new(AtomicBool::new(false));
+        let (stays, stays_waiting) = waiting_sender(&mb, 1);
         let leaver_waiting = Arc::new(AtomicBool::new(false));
-        let stays = {
-            let (mb, waiting) = (mb.clone(), stays_waiting.clone());
-            thread::spawn(move || {
-                let wait = mb.push_wait(1, None);
-                let done = block_on(poll_once_then(wait, || {
-                    waiting.store(true, Ordering::Release)
-                }));
-                assert!(matches!(done, Ok(Pushed::Queued)));
-            })
-        };
         let leaver = {
             let (mb, waiting) = (mb.clone(), leaver_waiting.clone());
             thread::spawn(move || {
