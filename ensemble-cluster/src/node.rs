@@ -227,6 +227,10 @@ impl Node {
             remote.clone(),
         )?;
         remote.set_transport(transport);
+        // Monitors and links of this system's proxies go through this node.
+        let distribution: std::sync::Weak<dyn ensemble::remote::Distribution> =
+            Arc::downgrade(&remote) as std::sync::Weak<dyn ensemble::remote::Distribution>;
+        system.set_distribution(distribution);
         let membership = Membership::start(membership::Settings {
             name: config.name.clone(),
             incarnation,
@@ -424,6 +428,15 @@ impl Node {
     /// Gossip datagrams dropped because they were not sealed with this cluster's secret.
     pub fn gossip_rejected(&self) -> u64 {
         self.inner.membership.rejected.load(Ordering::Relaxed)
+    }
+
+    /// Connections refused and frames dropped because they came from a node incarnation
+    /// declared down (quarantined: it must restart to rejoin).
+    pub fn quarantine_drops(&self) -> u64 {
+        self.inner
+            .remote
+            .transport()
+            .map_or(0, crate::transport::Transport::quarantine_drops)
     }
 
     /// Calls waiting for replies from other nodes.

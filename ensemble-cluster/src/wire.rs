@@ -14,6 +14,7 @@
 //!                wire name len u8, wire name, trace len u8, trace, payload...
 //! Reply    0x04  correlation u64, status u8, payload... (a text for the error statuses)
 //! Stop     0x05  target u64
+//! System   0x07  payload: a MessagePack `SystemMsg` (monitors, links, exits, spawns)
 //! ```
 //!
 //! Decoding never panics and never allocates: it borrows from the frame, and any frame
@@ -72,6 +73,98 @@ pub enum Envelope<'a> {
         /// The target actor's id on the receiving node.
         target: u64,
     },
+    /// Supervision across nodes: a MessagePack [`SystemMsg`].
+    System {
+        /// The encoded message.
+        payload: &'a [u8],
+    },
+}
+
+/// Supervision between nodes (in a [`Envelope::System`] frame). Ids are each local to the
+/// node named: "on sender" or "on receiver".
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum SystemMsg {
+    /// The sender's actor `watcher` monitors the receiver's actor `target`.
+    Monitor {
+        /// On the sender.
+        watcher: u64,
+        /// On the receiver.
+        target: u64,
+    },
+    /// Undoes `Monitor`.
+    Demonitor {
+        /// On the sender.
+        watcher: u64,
+        /// On the receiver.
+        target: u64,
+    },
+    /// The sender's actor `target`, which the receiver's `watcher` monitors, ended.
+    Down {
+        /// On the receiver.
+        watcher: u64,
+        /// On the sender.
+        target: u64,
+        /// Why.
+        reason: ensemble::ExitReason,
+    },
+    /// A link was made on the sender between a child and a parent, one on each node.
+    Link {
+        /// The child's id, on the sender if `child_on_sender`, else on the receiver.
+        child: u64,
+        /// The parent's id, on the other node.
+        parent: u64,
+        /// Which side the child is on.
+        child_on_sender: bool,
+    },
+    /// Undoes `Link`.
+    Unlink {
+        /// As in `Link`.
+        child: u64,
+        /// As in `Link`.
+        parent: u64,
+        /// As in `Link`.
+        child_on_sender: bool,
+    },
+    /// The sender's actor `child`, linked to the receiver's `parent`, started or ended.
+    Exit {
+        /// On the receiver.
+        parent: u64,
+        /// On the sender.
+        child: u64,
+        /// What happened.
+        exit: ensemble::remote::ChildExit,
+    },
+    /// Spawn an actor of a registered kind on the receiver.
+    Spawn {
+        /// Identifies the answer.
+        token: u64,
+        /// The kind (its message type's wire name).
+        kind: String,
+        /// A name to register it under on the receiver, if any.
+        name: Option<String>,
+        /// The encoded arguments.
+        #[serde(with = "serde_bytes")]
+        args: Vec<u8>,
+        /// The sender's actor to link it to, if any.
+        parent: Option<u64>,
+    },
+    /// The answer to `Spawn`: the new actor's id on the sender, or why not.
+    Spawned {
+        /// The request's token.
+        token: u64,
+        /// The actor's id, or the reason.
+        result: Result<u64, String>,
+    },
+}
+
+impl SystemMsg {
+    /// Appends a `System` envelope holding this message to `out`.
+    pub fn encode(&self, out: &mut Vec<u8>) -> Result<(), WireError> {
+        let payload =
+            ensemble::remote::encode(self).map_err(|_| WireError::TooLong("a system message"))?;
+        Envelope::System { payload: &payload }.encode(out)
+    }
 }
 
 /// How a call went, in a reply frame.
@@ -145,6 +238,7 @@ const CAST: u8 = 0x02;
 const CALL: u8 = 0x03;
 const REPLY: u8 = 0x04;
 const STOP: u8 = 0x05;
+const SYSTEM: u8 = 0x07;
 
 /// Reads fields off the front of a frame.
 struct Reader<'a>(&'a [u8]);
@@ -225,6 +319,7 @@ impl<'a> Envelope<'a> {
                 })
             }
             STOP => Ok(Envelope::Stop { target: r.u64()? }),
+            SYSTEM => Ok(Envelope::System { payload: r.rest() }),
             kind => Err(WireError::Kind(kind)),
         }
     }
@@ -284,6 +379,10 @@ impl<'a> Envelope<'a> {
             Envelope::Stop { target } => {
                 out.push(STOP);
                 out.extend_from_slice(&target.to_le_bytes());
+            }
+            Envelope::System { payload } => {
+                out.push(SYSTEM);
+                out.extend_from_slice(payload);
             }
         }
         Ok(())
@@ -386,6 +485,21 @@ mod tests {
         assert_eq!(
             roundtrip(Envelope::Stop { target: 5 }),
             [1, 5, 5, 0, 0, 0, 0, 0, 0, 0]
+        );
+        // A system message: the envelope, then MessagePack (a map keyed by field names).
+        let mut out = Vec::new();
+        SystemMsg::Monitor {
+            watcher: 1,
+            target: 2,
+        }
+        .encode(&mut out)
+        .unwrap();
+        assert_eq!(
+            out,
+            [
+                1, 7, 0x81, 0xa7, b'M', b'o', b'n', b'i', b't', b'o', b'r', 0x82, 0xa7, b'w', b'a',
+                b't', b'c', b'h', b'e', b'r', 1, 0xa6, b't', b'a', b'r', b'g', b'e', b't', 2
+            ]
         );
     }
 

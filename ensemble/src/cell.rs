@@ -86,7 +86,7 @@ pub(crate) struct Header {
 }
 
 #[derive(Default)]
-struct Links {
+pub(crate) struct Links {
     supervisor: Option<ActorCell>,
     /// Set when the actor starts terminating: no more children can link to it.
     closed: bool,
@@ -111,6 +111,25 @@ struct Watch {
     watching: Vec<ActorCell>,
     /// Process groups (system, scope, group) this actor is in.
     groups: Vec<(ActorSystem, Arc<str>, Arc<str>)>,
+}
+
+#[cfg(feature = "remote")]
+impl Links {
+    pub(crate) fn is_detached(&self) -> bool {
+        self.detached
+    }
+
+    pub(crate) fn set_supervisor(&mut self, supervisor: ActorCell) {
+        self.supervisor = Some(supervisor);
+    }
+
+    pub(crate) fn supervisor_is(&self, cell: &ActorCell) -> bool {
+        self.supervisor.as_ref() == Some(cell)
+    }
+
+    pub(crate) fn clear_supervisor(&mut self) {
+        self.supervisor = None;
+    }
 }
 
 /// How a supervisor shuts a child down when it stops (or restarts) it.
@@ -145,7 +164,7 @@ impl Header {
         }
     }
 
-    fn links(&self) -> MutexGuard<'_, Links> {
+    pub(crate) fn links(&self) -> MutexGuard<'_, Links> {
         self.links.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
@@ -368,7 +387,7 @@ impl Header {
 }
 
 /// Serialises `ActorCell::link` (see there).
-static LINKING: Mutex<()> = Mutex::new(());
+pub(crate) static LINKING: Mutex<()> = Mutex::new(());
 
 /// The shared allocation behind every handle of one actor: header plus typed mailbox.
 ///
@@ -638,26 +657,36 @@ impl ActorCell {
     /// previous supervisor. Has no effect if `supervisor` is already ending, if this
     /// actor has ended, or if `supervisor` is this actor or one of its descendants (a
     /// cycle could never shut down).
+    ///
+    /// Either side may be an actor on another node (with the cluster): the link then spans
+    /// the two nodes, and losing the other node is a failure of the remote side
+    /// ([`ExitReason::NoConnection`](crate::ExitReason::NoConnection)).
     pub fn link(&self, supervisor: ActorCell) {
-        // Links are serialised so that two crossed `link` calls cannot both pass the
-        // cycle check; linking is rare, so one lock for all of them costs nothing.
-        let _serial = LINKING.lock().unwrap_or_else(PoisonError::into_inner);
-        if supervisor.is_descendant_of(self) {
-            return; // a cycle could never shut down
-        }
-        // Check and set under the child's lock, so a child that is ending at this instant
-        // is never adopted. The supervisor's lock nests inside the child's; nothing takes
-        // them the other way round.
-        let mut links = self.header().links();
-        if links.detached || !supervisor.header().adopt(self.clone()) {
-            return;
-        }
-        let old = links.supervisor.replace(supervisor.clone());
-        drop(links);
-        if let Some(old) = old {
-            if old != supervisor {
-                old.header().remove_child(self.id());
+        {
+            // Links are serialised so that two crossed `link` calls cannot both pass the
+            // cycle check; linking is rare, so one lock for all of them costs nothing.
+            let _serial = LINKING.lock().unwrap_or_else(PoisonError::into_inner);
+            if supervisor.is_descendant_of(self) {
+                return; // a cycle could never shut down
             }
+            // Check and set under the child's lock, so a child that is ending at this
+            // instant is never adopted. The supervisor's lock nests inside the child's;
+            // nothing takes them the other way round.
+            let mut links = self.header().links();
+            if links.detached || !supervisor.header().adopt(self.clone()) {
+                return;
+            }
+            let old = links.supervisor.replace(supervisor.clone());
+            drop(links);
+            if let Some(old) = old {
+                if old != supervisor {
+                    old.header().remove_child(self.id());
+                }
+            }
+        }
+        #[cfg(feature = "remote")]
+        if let Some(dist) = crate::remote::distribution_for(self, &supervisor) {
+            dist.link(self, &supervisor);
         }
     }
 
@@ -680,6 +709,10 @@ impl ActorCell {
             links.supervisor = None;
             drop(links);
             supervisor.header().remove_child(self.id());
+            #[cfg(feature = "remote")]
+            if let Some(dist) = crate::remote::distribution_for(self, &supervisor) {
+                dist.unlink(self, &supervisor);
+            }
         }
     }
 
@@ -689,8 +722,19 @@ impl ActorCell {
     /// default `handle_supervisor_evt`. If the target has already ended, the event
     /// (reason [`ExitReason::NoProc`](crate::ExitReason::NoProc)) is delivered at once.
     /// Monitoring the same target twice is one monitor. A monitor ends with either actor.
+    ///
+    /// The target may be an actor on another node (with the cluster): the event then
+    /// carries its real exit reason, or [`ExitReason::NoConnection`](crate::ExitReason::NoConnection)
+    /// if its node dies, leaves or becomes unreachable first; still exactly once.
     pub fn monitor(&self, target: ActorCell) {
         if target == *self {
+            return;
+        }
+        #[cfg(feature = "remote")]
+        if let Some(dist) = crate::remote::distribution_for(&target, &target) {
+            if self.header().add_watching(&target) {
+                dist.monitor(self, &target);
+            }
             return;
         }
         // The watcher's side first: the target's end makes the watcher forget it, so the
@@ -715,8 +759,8 @@ impl ActorCell {
     /// Removes a monitor set with [`monitor`](Self::monitor). An `ActorDown` already
     /// delivered stays in the mailbox.
     pub fn demonitor(&self, target: ActorCell) {
-        target.header().forget_watcher(self.id());
         self.header().forget_watched(target.id());
+        stop_watching(self, &target);
     }
 
     /// How many messages addressed to this actor were dropped undelivered: queued when
@@ -737,6 +781,17 @@ impl ActorCell {
     pub(crate) fn downcast<M: Send + 'static>(&self) -> Option<Arc<Shared<M>>> {
         self.0.clone().into_any().downcast::<Shared<M>>().ok()
     }
+}
+
+/// `watcher` no longer watches `target`: the target's side of the monitor goes (through the
+/// cluster, for an actor on another node).
+pub(crate) fn stop_watching(watcher: &ActorCell, target: &ActorCell) {
+    #[cfg(feature = "remote")]
+    if let Some(dist) = crate::remote::distribution_for(target, target) {
+        dist.demonitor(watcher, target);
+        return;
+    }
+    target.header().forget_watcher(watcher.id());
 }
 
 impl PartialEq for ActorCell {

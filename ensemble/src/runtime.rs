@@ -514,7 +514,7 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
         }
     }
     for target in watching {
-        target.header().forget_watcher(header.id);
+        crate::cell::stop_watching(&cell, &target);
     }
     header.set_exited();
     tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "ended");
@@ -530,7 +530,7 @@ fn tell_down(cell: &ActorCell, reason: ExitReason) {
         drop(watcher.send_event(SupervisionEvent::ActorDown(cell.clone(), reason.clone())));
     }
     for target in watching {
-        target.header().forget_watcher(header.id);
+        crate::cell::stop_watching(cell, &target);
     }
 }
 

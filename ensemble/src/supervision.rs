@@ -34,6 +34,7 @@ pub enum SupervisionEvent {
 
 /// Why an actor ended, as told to its monitors.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[cfg_attr(feature = "remote", derive(serde::Serialize, serde::Deserialize))]
 #[non_exhaustive]
 pub enum ExitReason {
     /// Stopped or drained normally, with the reason given to `stop`.
@@ -44,6 +45,9 @@ pub enum ExitReason {
     Failed(String),
     /// The actor had already ended when the monitor was set up (Erlang's `noproc`).
     NoProc,
+    /// The actor is on another node, and that node died, left, or stayed unreachable
+    /// (Erlang's `noconnection`): whether the actor itself still runs is unknown.
+    NoConnection,
 }
 
 impl ExitReason {
@@ -61,6 +65,7 @@ impl fmt::Display for ExitReason {
             ExitReason::Killed => f.write_str("killed"),
             ExitReason::Failed(e) => write!(f, "failed: {e}"),
             ExitReason::NoProc => f.write_str("no such actor (already ended)"),
+            ExitReason::NoConnection => f.write_str("no connection to its node"),
         }
     }
 }

@@ -52,6 +52,10 @@ struct Inner {
     groups: GroupTable,
     dead_letters: AtomicU64,
     hook: RwLock<Option<Hook>>,
+    /// The node serving this system's remote actors, if any (a weak link: the node owns
+    /// the system, not the other way round).
+    #[cfg(feature = "remote")]
+    distribution: RwLock<Option<std::sync::Weak<dyn crate::remote::Distribution>>>,
 }
 
 static GLOBAL: LazyLock<ActorSystem> = LazyLock::new(|| ActorSystem::new("global"));
@@ -65,6 +69,8 @@ impl ActorSystem {
             groups: GroupTable::default(),
             dead_letters: AtomicU64::new(0),
             hook: RwLock::new(None),
+            #[cfg(feature = "remote")]
+            distribution: RwLock::new(None),
         }))
     }
 
@@ -112,6 +118,28 @@ impl ActorSystem {
     /// Removes the hook set with [`set_dead_letter_hook`](Self::set_dead_letter_hook).
     pub fn clear_dead_letter_hook(&self) {
         *self.0.hook.write().unwrap_or_else(PoisonError::into_inner) = None;
+    }
+
+    /// Makes `distribution` the node that serves this system's remote actors (monitors and
+    /// links of proxies go through it).
+    #[cfg(feature = "remote")]
+    pub fn set_distribution(&self, distribution: std::sync::Weak<dyn crate::remote::Distribution>) {
+        *self
+            .0
+            .distribution
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Some(distribution);
+    }
+
+    /// The node serving this system's remote actors, while it runs.
+    #[cfg(feature = "remote")]
+    pub(crate) fn distribution(&self) -> Option<Arc<dyn crate::remote::Distribution>> {
+        self.0
+            .distribution
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .and_then(std::sync::Weak::upgrade)
     }
 
     fn names(&self) -> std::sync::RwLockReadGuard<'_, HashMap<Arc<str>, ActorCell>> {

@@ -71,6 +71,11 @@ pub(crate) struct Shared {
     pub(crate) handler: Arc<dyn Handler>,
     /// The current incarnation of each node, by name.
     peers: Mutex<HashMap<String, Arc<Peer>>>,
+    /// Incarnations declared down: never connected to again.
+    quarantined: Mutex<std::collections::HashSet<(String, u64)>>,
+    /// Connections refused and frames dropped because they came from a quarantined
+    /// incarnation.
+    pub(crate) quarantine_drops: std::sync::atomic::AtomicU64,
 }
 
 /// The transport of one node.
@@ -94,6 +99,8 @@ impl Transport {
             connector: TlsConnector::from(client),
             handler,
             peers: Mutex::new(HashMap::new()),
+            quarantined: Mutex::default(),
+            quarantine_drops: std::sync::atomic::AtomicU64::new(0),
         });
         let accepting = tokio::spawn(accept_loop(listener, shared.clone()));
         Ok(Transport {
@@ -116,8 +123,13 @@ impl Transport {
     }
 
     /// Forgets this incarnation of `name` (it is down): its queues close, so messages
-    /// for it fail at once.
+    /// for it fail at once, and it is quarantined: never connected to again.
     pub(crate) fn remove(&self, name: &str, incarnation: u64) {
+        self.shared
+            .quarantined
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert((name.to_string(), incarnation));
         let removed = {
             let mut peers = self.shared.peers();
             match peers.get(name) {
@@ -128,6 +140,13 @@ impl Transport {
         if let Some(peer) = removed {
             peer.close();
         }
+    }
+
+    /// Connections refused and frames dropped from quarantined incarnations.
+    pub(crate) fn quarantine_drops(&self) -> u64 {
+        self.shared
+            .quarantine_drops
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// Says goodbye on every open connection and closes them all (a graceful leave),
@@ -162,6 +181,13 @@ impl Drop for Transport {
 }
 
 impl Shared {
+    pub(crate) fn is_quarantined(&self, name: &str, incarnation: u64) -> bool {
+        self.quarantined
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .contains(&(name.to_string(), incarnation))
+    }
+
     fn peers(&self) -> std::sync::MutexGuard<'_, HashMap<String, Arc<Peer>>> {
         self.peers.lock().unwrap_or_else(PoisonError::into_inner)
     }
@@ -174,6 +200,9 @@ impl Shared {
         incarnation: u64,
         addr: Option<SocketAddr>,
     ) -> Option<Arc<Peer>> {
+        if self.is_quarantined(name, incarnation) {
+            return None;
+        }
         let (peer, replaced) = {
             let mut peers = self.peers();
             match peers.get(name) {
@@ -239,6 +268,14 @@ async fn accept(tcp: TcpStream, shared: &Arc<Shared>) -> Result<(), String> {
         .map_err(|why| format!("a peer claiming to be {name:?}: {why}"))?;
     if name == shared.settings.name {
         return Err("a connection from a node with this node's own name".into());
+    }
+    if shared.is_quarantined(&name, incarnation) {
+        shared
+            .quarantine_drops
+            .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        return Err(format!(
+            "{name} incarnation {incarnation} was declared down; it must restart to rejoin"
+        ));
     }
     let peer = shared
         .peer(&name, incarnation, None)

@@ -67,6 +67,8 @@ pub(crate) struct Peer {
     inbound: mpsc::UnboundedSender<Connection>,
     state: Mutex<State>,
     stop: watch::Sender<bool>,
+    /// Set by `close` (read per frame, so an atomic rather than the watch).
+    closed: std::sync::atomic::AtomicBool,
     /// The peer's task, to wait for on a graceful leave.
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// Frames written and read, for stats.
@@ -101,6 +103,7 @@ impl Peer {
             inbound,
             state: Mutex::new(State::Idle),
             stop,
+            closed: std::sync::atomic::AtomicBool::new(false),
             task: Mutex::new(None),
             frames_out: AtomicU64::new(0),
             frames_in: AtomicU64::new(0),
@@ -146,9 +149,14 @@ impl Peer {
     }
 
     /// Ends the peer: its task writes what is queued on a live connection (so a goodbye
-    /// goes out), then closes.
+    /// goes out), then closes. Frames still arriving from it are dropped.
     pub(crate) fn close(&self) {
+        self.closed.store(true, Ordering::Release);
         let _ = self.stop.send(true);
+    }
+
+    fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
     }
 
     /// Whether a connection is up now.
@@ -476,6 +484,11 @@ async fn read_frames(
             match buf.next_frame() {
                 Ok(Some(body)) => {
                     peer.frames_in.fetch_add(1, Ordering::Relaxed);
+                    if peer.is_closed() {
+                        // Declared down (or leaving): nothing more of it is acted on.
+                        shared.quarantine_drops.fetch_add(1, Ordering::Relaxed);
+                        continue;
+                    }
                     match Control::decode(body) {
                         Some(Control::Goodbye) => shared.handler.goodbye(&peer),
                         Some(Control::Hello { .. }) => {

@@ -236,3 +236,73 @@ pub fn run_example(name: &str, args: &[&str]) -> String {
     );
     stdout
 }
+
+/// An actor that forwards every supervision event it hears to the test.
+pub struct Watcher;
+
+pub enum WatcherMsg {
+    Monitor(ensemble::ActorCell),
+    Demonitor(ensemble::ActorCell),
+}
+
+impl Actor for Watcher {
+    type Msg = WatcherMsg;
+    type State = tokio::sync::mpsc::UnboundedSender<ensemble::SupervisionEvent>;
+    type Arguments = tokio::sync::mpsc::UnboundedSender<ensemble::SupervisionEvent>;
+
+    async fn pre_start(
+        &self,
+        _: ActorRef<WatcherMsg>,
+        tx: Self::Arguments,
+    ) -> Result<Self::State, ActorProcessingErr> {
+        Ok(tx)
+    }
+
+    async fn handle(
+        &self,
+        me: ActorRef<WatcherMsg>,
+        msg: WatcherMsg,
+        _: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        match msg {
+            WatcherMsg::Monitor(target) => me.cell().monitor(target),
+            WatcherMsg::Demonitor(target) => me.cell().demonitor(target),
+        }
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        _: ActorRef<WatcherMsg>,
+        evt: ensemble::SupervisionEvent,
+        tx: &mut Self::State,
+    ) -> Result<(), ActorProcessingErr> {
+        let _ = tx.send(evt);
+        Ok(())
+    }
+}
+
+/// A watcher in `node`'s system, and the events it hears.
+pub async fn watcher(
+    node: &Node,
+) -> (
+    ActorRef<WatcherMsg>,
+    tokio::sync::mpsc::UnboundedReceiver<ensemble::SupervisionEvent>,
+) {
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (w, _) = Actor::spawn_with(SpawnOptions::new().system(node.system()), Watcher, tx)
+        .await
+        .expect("watcher");
+    (w, rx)
+}
+
+/// The next supervision event (at most `within` away).
+pub async fn next_supervision(
+    rx: &mut tokio::sync::mpsc::UnboundedReceiver<ensemble::SupervisionEvent>,
+    within: Duration,
+) -> ensemble::SupervisionEvent {
+    tokio::time::timeout(within, rx.recv())
+        .await
+        .expect("an event in time")
+        .expect("watcher alive")
+}

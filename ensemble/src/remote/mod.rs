@@ -36,6 +36,15 @@
 mod proxy;
 mod serde_impls;
 
+/// A message type no actor handles: the type of the proxies that only carry supervision
+/// (a remote watcher or parent whose own message type this node does not know).
+#[derive(serde::Serialize, serde::Deserialize)]
+pub enum EventsOnly {}
+
+impl RemoteMessage for EventsOnly {
+    const WIRE_NAME: &'static str = "ensemble.events";
+}
+
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -47,7 +56,7 @@ use tokio::time::Instant;
 pub use ensemble_macros::RemoteMessage;
 pub use proxy::{ProxyTarget, proxy_factory};
 
-use crate::{ActorCell, ActorRef, RemoteError, RpcReplyPort};
+use crate::{ActorCell, ActorRef, ExitReason, RemoteError, RpcReplyPort, SupervisionEvent};
 
 /// A message type that can travel to actors on other nodes.
 ///
@@ -290,6 +299,130 @@ impl<T: DeserializeOwned + Send + 'static> PendingReply for PendingPort<T> {
     }
 }
 
+/// What the runtime asks of the node serving remote actors: monitors and links that
+/// involve an actor on another node. The cluster implements it and installs it with
+/// [`ActorSystem::set_distribution`](crate::ActorSystem::set_distribution).
+pub trait Distribution: Send + Sync + 'static {
+    /// `watcher` (local) monitors `target` (remote): exactly one `ActorDown` must follow,
+    /// with the target's exit reason or `NoConnection`, unless it is demonitored.
+    fn monitor(&self, watcher: &ActorCell, target: &ActorCell);
+    /// Undoes [`monitor`](Self::monitor).
+    fn demonitor(&self, watcher: &ActorCell, target: &ActorCell);
+    /// `child` was linked to `parent` here, one of them remote: mirror the link on the
+    /// other node.
+    fn link(&self, child: &ActorCell, parent: &ActorCell);
+    /// Undoes [`link`](Self::link).
+    fn unlink(&self, child: &ActorCell, parent: &ActorCell);
+}
+
+/// The node serving remote actors for a monitor or link between `a` and `b`, if one of
+/// them is remote (and its system has one).
+pub(crate) fn distribution_for(a: &ActorCell, b: &ActorCell) -> Option<Arc<dyn Distribution>> {
+    [a, b]
+        .into_iter()
+        .find(|c| !c.id().is_local())
+        .and_then(|c| c.header().system.distribution())
+}
+
+/// Tells `watcher` that `target` is down (a remote monitor fired).
+pub fn deliver_down(watcher: &ActorCell, target: ActorCell, reason: ExitReason) {
+    watcher.header().forget_watched(target.id());
+    let _ = watcher.send_event(SupervisionEvent::ActorDown(target, reason));
+}
+
+/// Tells `parent` that its (remote) child `child` started.
+pub fn deliver_started(parent: &ActorCell, child: ActorCell) {
+    let _ = parent.send_event(SupervisionEvent::ActorStarted(child));
+}
+
+/// Links `child` to `parent` on this node only (the cluster mirroring a link made on
+/// another node: it must not be sent back).
+pub fn link_here(child: &ActorCell, parent: &ActorCell) {
+    if child.id().is_local() || parent.id().is_local() {
+        let _serial = crate::cell::LINKING
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut links = child.header().links();
+        if !links.is_detached() && parent.header().adopt(child.clone()) {
+            links.set_supervisor(parent.clone());
+        }
+    }
+}
+
+/// Undoes [`link_here`].
+pub fn unlink_here(child: &ActorCell, parent: &ActorCell) {
+    let mut links = child.header().links();
+    if links.supervisor_is(parent) {
+        links.clear_supervisor();
+        drop(links);
+        parent.header().remove_child(child.id());
+    }
+}
+
+/// How a remote child ended, as its parent's node is told.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[non_exhaustive]
+pub enum ChildExit {
+    /// It started (its parent hears `ActorStarted`).
+    Started,
+    /// It failed, with this text.
+    Failed(String),
+    /// It stopped, with this reason.
+    Stopped(Option<String>),
+    /// It was killed.
+    Killed,
+}
+
+/// The error a proxy fails with when the actor it stands for failed, or when its node is
+/// lost: what a remote child's parent hears in `ActorFailed`.
+#[derive(Debug, Clone)]
+pub struct RemoteExit {
+    /// The node the actor was on.
+    pub node: String,
+    /// Why it ended: `Failed(text)`, or `NoConnection` when the node was lost.
+    pub reason: ExitReason,
+}
+
+impl std::fmt::Display for RemoteExit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match &self.reason {
+            ExitReason::NoConnection => write!(f, "no connection to node {}", self.node),
+            ExitReason::Failed(text) => write!(f, "{text} (on node {})", self.node),
+            other => write!(f, "{other} (on node {})", self.node),
+        }
+    }
+}
+
+impl std::error::Error for RemoteExit {}
+
+/// What the cluster controls of a proxy it made.
+#[derive(Debug, Default)]
+pub struct ProxyControl {
+    /// Set before the cluster ends the proxy itself (node down, the remote actor ended):
+    /// its end is not forwarded to the remote actor as a stop.
+    quiet: std::sync::atomic::AtomicBool,
+}
+
+impl ProxyControl {
+    /// From now on the proxy's end is not forwarded.
+    pub fn set_quiet(&self) {
+        self.quiet.store(true, Ordering::Release);
+    }
+
+    pub(crate) fn is_quiet(&self) -> bool {
+        self.quiet.load(Ordering::Acquire)
+    }
+}
+
+/// Ends `proxy` as a failure for `reason` (`Failed(text)` of the remote actor, or
+/// `NoConnection`), so that a parent it is linked to hears `ActorFailed` with a
+/// [`RemoteExit`], and its own children stop. New messages are refused at once.
+pub fn fail_proxy(proxy: &ActorCell, control: &ProxyControl, reason: ExitReason) {
+    control.set_quiet();
+    let _ = proxy.drain();
+    let _ = proxy.send_event(SupervisionEvent::ActorDown(proxy.clone(), reason));
+}
+
 /// What a proxy hands the cluster's writer for its node.
 #[non_exhaustive]
 pub enum Outgoing {
@@ -308,6 +441,24 @@ pub enum Outgoing {
     Stop {
         /// The target's id on its node.
         target: u64,
+    },
+    /// A local actor that the remote actor `watcher` monitors has ended.
+    Down {
+        /// The watcher's id on its node.
+        watcher: u64,
+        /// The local actor's id.
+        target: u64,
+        /// Why it ended.
+        reason: ExitReason,
+    },
+    /// A local child of the remote actor `parent` started or ended.
+    Exit {
+        /// The parent's id on its node.
+        parent: u64,
+        /// The local child's id.
+        child: u64,
+        /// What happened.
+        exit: ChildExit,
     },
 }
 

@@ -2,14 +2,16 @@
 
 use std::marker::PhantomData;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use tokio::sync::mpsc;
 
-use super::{Outgoing, RemoteMessage, ReplyPorts, WireContext, encode_sized, with_context};
+use super::{
+    ChildExit, Outgoing, ProxyControl, RemoteExit, RemoteMessage, ReplyPorts, WireContext,
+    encode_sized, with_context,
+};
 use crate::{
     Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorSystem, MailboxConfig, Overflow,
-    RemoteError,
+    RemoteError, SupervisionEvent,
 };
 
 /// Everything a proxy needs, given by the cluster when it makes one.
@@ -28,9 +30,8 @@ pub struct ProxyTarget {
     /// hands messages back with `SendError::Full`, `call` fails at once with it, and
     /// `send` waits for room.
     pub capacity: usize,
-    /// Set by the cluster before it stops the proxy itself (node down, shutdown), so that
-    /// the stop is not forwarded to the remote actor.
-    pub quiet: Arc<AtomicBool>,
+    /// The cluster's hold on the proxy (see [`ProxyControl`]).
+    pub control: Arc<ProxyControl>,
 }
 
 /// The proxy actor: encodes each message and queues it for the node's writer.
@@ -94,9 +95,57 @@ impl<M: RemoteMessage> Actor for Proxy<M> {
             // The node's writer is gone: the node is down. Fail the call, end the proxy.
             let node = target.node.clone();
             out.fail(RemoteError::NodeDown { node }, &target.context);
-            target.quiet.store(true, Ordering::Relaxed);
+            target.control.set_quiet();
             myself.stop(Some("remote node down".into()));
         }
+        Ok(())
+    }
+
+    /// A proxy stands in for its remote actor as a watcher (of local actors the remote one
+    /// monitors) and as a parent (of local children linked to it): what it hears is
+    /// forwarded. An event about itself is the cluster ending it as a failure.
+    async fn handle_supervisor_evt(
+        &self,
+        myself: ActorRef<M>,
+        evt: SupervisionEvent,
+        state: &mut ProxyState,
+    ) -> Result<(), ActorProcessingErr> {
+        let target = &state.target;
+        let me = target.id.local();
+        let out = match evt {
+            SupervisionEvent::ActorDown(cell, reason) if cell.id() == myself.id() => {
+                return Err(Box::new(RemoteExit {
+                    node: target.node.clone(),
+                    reason,
+                }));
+            }
+            SupervisionEvent::ActorDown(cell, reason) => Outgoing::Down {
+                watcher: me,
+                target: cell.id().local(),
+                reason,
+            },
+            SupervisionEvent::ActorStarted(child) => Outgoing::Exit {
+                parent: me,
+                child: child.id().local(),
+                exit: ChildExit::Started,
+            },
+            SupervisionEvent::ActorFailed(child, err) => Outgoing::Exit {
+                parent: me,
+                child: child.id().local(),
+                exit: ChildExit::Failed(crate::runtime::error_text(&*err)),
+            },
+            SupervisionEvent::ActorTerminated(child, state, reason) => Outgoing::Exit {
+                parent: me,
+                child: child.id().local(),
+                exit: if state.is_none() && reason.as_deref() == Some("killed") {
+                    ChildExit::Killed
+                } else {
+                    ChildExit::Stopped(reason)
+                },
+            },
+            _ => return Ok(()),
+        };
+        let _ = target.outbox.send(out).await;
         Ok(())
     }
 
@@ -106,7 +155,7 @@ impl<M: RemoteMessage> Actor for Proxy<M> {
         state: &mut ProxyState,
     ) -> Result<(), ActorProcessingErr> {
         let target = &state.target;
-        if !target.quiet.load(Ordering::Relaxed) {
+        if !target.control.is_quiet() {
             // `stop` on a remote ref stops the remote actor.
             let _ = target
                 .outbox

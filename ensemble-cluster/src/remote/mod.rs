@@ -11,19 +11,22 @@
 //!   (`ConnectionLost`); a node declared down fails them with `NodeDown` and stops its
 //!   proxies, so their refs return `SendError::Closed` from then on.
 
+mod supervision;
+
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError, Weak};
 
 use ensemble::remote::{
-    Delivery, Exported, Outgoing, PendingReply, ProxyTarget, ReplySink, WireContext, WireRef,
+    Delivery, Exported, Outgoing, PendingReply, ProxyControl, ProxyTarget, ReplySink, WireContext,
+    WireRef,
 };
 use ensemble::{ActorCell, ActorId, ActorStatus, ActorSystem, RemoteError};
 use tokio::sync::mpsc;
 use tokio::time::Instant;
 
 use crate::transport::{Handler, Lost, Peer, Transport};
-use crate::wire::{Envelope, Status};
+use crate::wire::{Envelope, Status, SystemMsg};
 
 /// What the remote layer tells the node about other nodes.
 #[derive(Debug)]
@@ -58,7 +61,12 @@ pub(crate) struct Remote {
     /// Calls waiting for replies, by token.
     pending: Mutex<HashMap<u64, Pending>>,
     /// Proxies, by (node part, actor id, wire name).
-    proxies: Mutex<HashMap<ProxyKey, (ActorCell, Arc<AtomicBool>)>>,
+    proxies: Mutex<HashMap<ProxyKey, (ActorCell, Arc<ProxyControl>)>>,
+    /// Local actors other nodes refer to for supervision (monitor targets, linked
+    /// children and parents), by local id.
+    known: Mutex<HashMap<u64, ActorCell>>,
+    /// Remote monitors: (node, incarnation, remote target id) → local watchers.
+    monitors: Mutex<HashMap<(String, u64, u64), Vec<ActorCell>>>,
     /// The node a remote actor id's node part stands for.
     nodes: Mutex<HashMap<u64, (String, u64)>>,
     /// Addresses of nodes, from membership.
@@ -100,6 +108,8 @@ impl Remote {
             exports: Mutex::default(),
             pending: Mutex::default(),
             proxies: Mutex::default(),
+            known: Mutex::default(),
+            monitors: Mutex::default(),
             nodes: Mutex::default(),
             addrs: Mutex::default(),
             signals,
@@ -161,24 +171,52 @@ impl Remote {
         }
     }
 
-    /// A node is down for good: fail its calls, stop its proxies, drop its connection.
+    /// A node is down for good: fail its calls, end its proxies, fire the monitors of its
+    /// actors, drop its connection (and refuse that incarnation from now on).
     pub(crate) fn node_down(&self, name: &str, incarnation: u64) {
         self.fail_pending(name, incarnation, |node| RemoteError::NodeDown { node });
         let part = node_part(name, incarnation);
-        let stopped: Vec<_> = {
+        let ended: Vec<_> = {
             let mut proxies = lock(&self.proxies);
             let keys: Vec<_> = proxies.keys().filter(|k| k.0 == part).copied().collect();
             keys.iter().filter_map(|k| proxies.remove(k)).collect()
         };
-        for (cell, quiet) in stopped {
-            quiet.store(true, Ordering::Relaxed);
-            // Closed to new messages at once (refs fail from now on); what is queued is
-            // still taken, and its calls end with NodeDown.
-            let _ = cell.drain();
+        for (cell, control) in ended {
+            if cell.supervisor().is_some() || !cell.children().is_empty() {
+                // Linked: losing the node is a failure of the remote actor, which its
+                // parent hears (and which stops its local children).
+                ensemble::remote::fail_proxy(&cell, &control, ensemble::ExitReason::NoConnection);
+            } else {
+                // Closed to new messages at once (refs fail from now on); what is queued
+                // is still taken, and its calls end with NodeDown.
+                control.set_quiet();
+                let _ = cell.drain();
+            }
         }
+        self.monitors_down(name, incarnation);
         if let Some(t) = self.transport() {
             t.remove(name, incarnation);
         }
+    }
+
+    /// The local actor `id` if other nodes may refer to it.
+    fn local_cell(&self, id: u64) -> Option<ActorCell> {
+        if let Some(cell) = lock(&self.known).get(&id) {
+            return Some(cell.clone());
+        }
+        self.exported(id, |e| e.cell())
+    }
+
+    /// Lets other nodes refer to `cell` (a local actor) for supervision.
+    fn remember(&self, cell: &ActorCell) {
+        let mut known = lock(&self.known);
+        known.retain(|_, c| c.status().is_alive());
+        known.insert(cell.id().local(), cell.clone());
+    }
+
+    /// The name and incarnation of the node a remote actor id is on.
+    fn node_of(&self, id: ActorId) -> Option<(String, u64)> {
+        lock(&self.nodes).get(&id.node()).cloned()
     }
 
     /// Ends every call waiting on (`name`, `incarnation`) with `error`.
@@ -252,7 +290,7 @@ impl Remote {
                 _ => mpsc::channel(1).0,
             },
         };
-        let quiet = Arc::new(AtomicBool::new(false));
+        let control = Arc::new(ProxyControl::default());
         let cell = make(ProxyTarget {
             id: ActorId::new(part, wire.actor),
             node: wire.node.clone(),
@@ -260,9 +298,9 @@ impl Remote {
             context,
             system: self.system.clone(),
             capacity: self.proxy_capacity,
-            quiet: quiet.clone(),
+            control: control.clone(),
         });
-        lock(&self.proxies).insert(key, (cell.clone(), quiet));
+        lock(&self.proxies).insert(key, (cell.clone(), control));
         Ok(cell)
     }
 
@@ -511,6 +549,35 @@ impl Handler for Remote {
                 }
             },
             Outgoing::Stop { target } => envelope_of(body, Envelope::Stop { target }),
+            Outgoing::Down {
+                watcher,
+                target,
+                reason,
+            } => {
+                if let Some(cell) = self.local_cell(target) {
+                    self.remember(&cell);
+                }
+                self.system_frame(
+                    body,
+                    &SystemMsg::Down {
+                        watcher,
+                        target,
+                        reason,
+                    },
+                );
+            }
+            Outgoing::Exit {
+                parent,
+                child,
+                exit,
+            } => self.system_frame(
+                body,
+                &SystemMsg::Exit {
+                    parent,
+                    child,
+                    exit,
+                },
+            ),
             _ => {}
         }
     }
@@ -584,9 +651,14 @@ impl Handler for Remote {
                 }
             }
             Envelope::Stop { target } => {
-                if let Some(cell) = self.exported(target, |e| e.cell()) {
+                if let Some(cell) = self.local_cell(target) {
                     cell.stop(None);
                 }
+            }
+            Envelope::System { payload } => {
+                let msg: SystemMsg = ensemble::remote::decode(payload)
+                    .map_err(|e| format!("a system message that does not decode: {e}"))?;
+                me.system(peer, msg);
             }
         }
         Ok(())
