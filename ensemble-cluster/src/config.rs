@@ -39,6 +39,7 @@ pub struct NodeConfig {
     pub(crate) max_frame: usize,
     pub(crate) phi_threshold: f64,
     pub(crate) connect_timeout: Duration,
+    pub(crate) spawn_timeout: Duration,
 }
 
 impl std::fmt::Debug for NodeConfig {
@@ -107,6 +108,7 @@ impl NodeConfig {
             max_frame: 16 << 20,
             phi_threshold: 8.0,
             connect_timeout: Duration::from_secs(2),
+            spawn_timeout: Duration::from_secs(10),
         }
     }
 
@@ -191,6 +193,13 @@ impl NodeConfig {
         if phi.is_finite() && phi > 0.0 {
             self.phi_threshold = phi;
         }
+        self
+    }
+
+    /// How long [`Node::spawn_remote`](crate::Node::spawn_remote) waits for the other
+    /// node to start the actor (default 10 s; at least 1 ms).
+    pub fn spawn_timeout(mut self, timeout: Duration) -> NodeConfig {
+        self.spawn_timeout = timeout.max(Duration::from_millis(1));
         self
     }
 

@@ -70,13 +70,15 @@ mod membership;
 mod node;
 mod registry;
 mod remote;
+mod spawn;
 mod transport;
 pub mod wire;
 
 pub use config::{NodeConfig, ToListenAddr};
 pub use ensemble::remote::RemoteMessage;
-pub use error::ClusterError;
+pub use error::{ClusterError, RemoteSpawnError};
 pub use node::{ClusterEvent, ClusterEvents, DownReason, Member, MemberStatus, Node};
+pub use spawn::Placement;
 pub use transport::tls::{DevCa, TlsConfig};
 
 /// The guide's cluster chapter (`docs/guide/cluster.md` in the repository); its examples

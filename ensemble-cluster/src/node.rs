@@ -148,18 +148,19 @@ impl ClusterEvents {
 /// ```
 #[derive(Clone)]
 pub struct Node {
-    inner: Arc<Inner>,
+    pub(crate) inner: Arc<Inner>,
 }
 
-struct Inner {
-    name: String,
+pub(crate) struct Inner {
+    pub(crate) name: String,
     incarnation: u64,
     address: SocketAddr,
-    system: ActorSystem,
-    membership: Membership,
-    remote: Arc<Remote>,
+    pub(crate) system: ActorSystem,
+    pub(crate) membership: Membership,
+    pub(crate) remote: Arc<Remote>,
     registry: Registry,
-    publish: mpsc::UnboundedSender<Publish>,
+    pub(crate) publish: mpsc::UnboundedSender<Publish>,
+    pub(crate) spawn_timeout: Duration,
     members: Mutex<Members>,
     subscribers: Mutex<Vec<mpsc::UnboundedSender<ClusterEvent>>>,
     tasks: Mutex<Vec<AbortHandle>>,
@@ -254,6 +255,7 @@ impl Node {
             remote,
             registry: Registry::default(),
             publish,
+            spawn_timeout: config.spawn_timeout,
             members: Mutex::default(),
             subscribers: Mutex::default(),
             tasks: Mutex::default(),
@@ -455,7 +457,7 @@ impl Node {
         });
     }
 
-    fn running(&self) -> Result<(), ClusterError> {
+    pub(crate) fn running(&self) -> Result<(), ClusterError> {
         if self.inner.stopped.load(Ordering::Relaxed) {
             Err(ClusterError::Shutdown)
         } else {
@@ -477,7 +479,17 @@ impl Drop for Inner {
 }
 
 impl Inner {
-    fn is_down(&self, name: &str, incarnation: u64) -> bool {
+    /// The live member called `name` (not this node), if there is one.
+    pub(crate) fn member(&self, name: &str) -> Option<Member> {
+        let members = lock(&self.members);
+        members
+            .known
+            .get(name)
+            .filter(|m| m.status == MemberStatus::Up)
+            .cloned()
+    }
+
+    pub(crate) fn is_down(&self, name: &str, incarnation: u64) -> bool {
         lock(&self.members)
             .down
             .contains(&(name.to_string(), incarnation))

@@ -153,9 +153,24 @@ pub enum SystemMsg {
     Spawned {
         /// The request's token.
         token: u64,
-        /// The actor's id, or the reason.
-        result: Result<u64, String>,
+        /// The actor's id, or why it was not started.
+        result: Result<u64, Refusal>,
     },
+}
+
+/// Why a node did not start an actor another node asked for.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub enum Refusal {
+    /// No actor kind is registered under that name there.
+    NotSpawnable,
+    /// The name is held by a live actor there.
+    AlreadyRegistered(String),
+    /// The arguments did not decode as the kind's arguments (the text says why).
+    Arguments(String),
+    /// The actor's `pre_start` failed (the text says how).
+    StartupFailed(String),
+    /// The node is shutting down.
+    ShuttingDown,
 }
 
 impl SystemMsg {

@@ -64,4 +64,24 @@ impl SpawnOptions {
     pub fn capacity(self, capacity: usize, overflow: Overflow) -> Self {
         self.mailbox(MailboxConfig::bounded(capacity, overflow))
     }
+
+    /// The name the actor will be registered under, if any.
+    pub fn registered_name(&self) -> Option<&str> {
+        self.name.as_deref()
+    }
+
+    /// The supervisor the actor will be linked to, if any.
+    pub fn parent(&self) -> Option<&ActorCell> {
+        self.supervisor.as_ref()
+    }
+
+    /// The mailbox configuration.
+    pub fn mailbox_config(&self) -> MailboxConfig {
+        self.mailbox
+    }
+
+    /// The system the actor will join, if one was chosen.
+    pub fn actor_system(&self) -> Option<&ActorSystem> {
+        self.system.as_ref()
+    }
 }

@@ -11,7 +11,10 @@
 //!   (`ConnectionLost`); a node declared down fails them with `NodeDown` and stops its
 //!   proxies, so their refs return `SendError::Closed` from then on.
 
+mod spawn;
 mod supervision;
+
+pub(crate) use spawn::{SpawnFn, SpawnFuture, SpawnRequest};
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -71,6 +74,10 @@ pub(crate) struct Remote {
     nodes: Mutex<HashMap<u64, (String, u64)>>,
     /// Addresses of nodes, from membership.
     addrs: Mutex<HashMap<String, (u64, std::net::SocketAddr)>>,
+    /// Actor kinds other nodes may start here, by their message type's wire name.
+    spawnables: Mutex<HashMap<&'static str, SpawnFn>>,
+    /// Spawns asked of other nodes, waiting for their answers, by token.
+    spawns: Mutex<HashMap<u64, spawn::PendingSpawn>>,
     signals: mpsc::UnboundedSender<Signal>,
     me: Weak<Remote>,
 }
@@ -112,6 +119,8 @@ impl Remote {
             monitors: Mutex::default(),
             nodes: Mutex::default(),
             addrs: Mutex::default(),
+            spawnables: Mutex::default(),
+            spawns: Mutex::default(),
             signals,
             me: me.clone(),
         })
@@ -125,7 +134,7 @@ impl Remote {
         self.transport.get()
     }
 
-    fn context(&self) -> Option<Arc<dyn WireContext>> {
+    pub(super) fn context(&self) -> Option<Arc<dyn WireContext>> {
         self.me.upgrade().map(|me| me as Arc<dyn WireContext>)
     }
 
@@ -194,13 +203,14 @@ impl Remote {
             }
         }
         self.monitors_down(name, incarnation);
+        self.fail_spawns(name, incarnation);
         if let Some(t) = self.transport() {
             t.remove(name, incarnation);
         }
     }
 
     /// The local actor `id` if other nodes may refer to it.
-    fn local_cell(&self, id: u64) -> Option<ActorCell> {
+    pub(crate) fn local_cell(&self, id: u64) -> Option<ActorCell> {
         if let Some(cell) = lock(&self.known).get(&id) {
             return Some(cell.clone());
         }
@@ -251,7 +261,7 @@ impl Remote {
     }
 
     /// A proxy (or the local actor) for `wire`.
-    fn import(
+    pub(super) fn import(
         &self,
         wire: &WireRef,
         make: fn(ProxyTarget) -> ActorCell,
@@ -407,6 +417,10 @@ impl WireContext for Remote {
     fn reply_sink(&self, _token: u64) -> Result<Box<dyn ReplySink>, String> {
         Err("a reply port can only arrive in a request from another node".into())
     }
+
+    fn signal(&self, to: ActorId, signal: Outgoing) -> Result<(), Outgoing> {
+        self.send_signal(to, signal)
+    }
 }
 
 /// The context an inbound request decodes in: it knows where replies go.
@@ -445,6 +459,10 @@ impl WireContext for Inbound {
 
     fn delivering(&self, armed: bool) {
         self.armed.store(armed, Ordering::Release);
+    }
+
+    fn signal(&self, to: ActorId, signal: Outgoing) -> Result<(), Outgoing> {
+        self.remote.send_signal(to, signal)
     }
 }
 
@@ -549,36 +567,11 @@ impl Handler for Remote {
                 }
             },
             Outgoing::Stop { target } => envelope_of(body, Envelope::Stop { target }),
-            Outgoing::Down {
-                watcher,
-                target,
-                reason,
-            } => {
-                if let Some(cell) = self.local_cell(target) {
-                    self.remember(&cell);
+            other => {
+                if let Some(msg) = self.signal_message(other) {
+                    self.system_frame(body, &msg);
                 }
-                self.system_frame(
-                    body,
-                    &SystemMsg::Down {
-                        watcher,
-                        target,
-                        reason,
-                    },
-                );
             }
-            Outgoing::Exit {
-                parent,
-                child,
-                exit,
-            } => self.system_frame(
-                body,
-                &SystemMsg::Exit {
-                    parent,
-                    child,
-                    exit,
-                },
-            ),
-            _ => {}
         }
     }
 

@@ -14,10 +14,10 @@
 use std::sync::Arc;
 
 use ensemble::remote::{
-    ChildExit, Distribution, EventsOnly, WireContext, WireRef, deliver_down, deliver_started,
-    fail_proxy, link_here, proxy_factory, unlink_here,
+    ChildExit, Distribution, EventsOnly, Outgoing, ProxyControl, WireContext, WireRef,
+    deliver_down, deliver_started, fail_proxy, link_here, proxy_factory, unlink_here,
 };
-use ensemble::{ActorCell, ExitReason};
+use ensemble::{ActorCell, ActorId, ExitReason};
 
 use super::{Remote, lock, node_part};
 use crate::transport::Peer;
@@ -26,7 +26,12 @@ use crate::wire::SystemMsg;
 impl Remote {
     /// A proxy for actor `id` on (`node`, `incarnation`) that carries supervision only
     /// (the one already made for it, whatever its message type, if there is one).
-    fn supervision_proxy(&self, node: &str, incarnation: u64, id: u64) -> Option<ActorCell> {
+    pub(super) fn supervision_proxy(
+        &self,
+        node: &str,
+        incarnation: u64,
+        id: u64,
+    ) -> Option<ActorCell> {
         let part = node_part(node, incarnation);
         if let Some(cell) = lock(&self.proxies)
             .iter()
@@ -45,7 +50,7 @@ impl Remote {
     }
 
     /// Sends a system message to (`node`, `incarnation`); `false` if there is no way to.
-    fn send_system(&self, node: &str, incarnation: u64, msg: &SystemMsg) -> bool {
+    pub(super) fn send_system(&self, node: &str, incarnation: u64, msg: &SystemMsg) -> bool {
         let addr = lock(&self.addrs)
             .get(node)
             .filter(|(inc, _)| *inc == incarnation)
@@ -70,6 +75,58 @@ impl Remote {
     pub(super) fn system_frame(&self, body: &mut Vec<u8>, msg: &SystemMsg) {
         if let Err(why) = msg.encode(body) {
             tracing::warn!(target: "ensemble::remote", error = %why, "system message dropped");
+        }
+    }
+
+    /// The cluster's hold on a proxy it made.
+    pub(super) fn control_of(&self, proxy: &ActorCell) -> Option<Arc<ProxyControl>> {
+        lock(&self.proxies)
+            .values()
+            .find(|(c, _)| ensemble::remote::same_cell(c, proxy))
+            .map(|(_, control)| control.clone())
+    }
+
+    /// The system message for a proxy's supervision signal.
+    pub(super) fn signal_message(&self, signal: Outgoing) -> Option<SystemMsg> {
+        match signal {
+            Outgoing::Down {
+                watcher,
+                target,
+                reason,
+            } => {
+                if let Some(cell) = self.local_cell(target) {
+                    self.remember(&cell);
+                }
+                Some(SystemMsg::Down {
+                    watcher,
+                    target,
+                    reason,
+                })
+            }
+            Outgoing::Exit {
+                parent,
+                child,
+                exit,
+            } => Some(SystemMsg::Exit {
+                parent,
+                child,
+                exit,
+            }),
+            _ => None,
+        }
+    }
+
+    /// Sends a proxy's supervision signal about remote actor `to` on the system path.
+    pub(super) fn send_signal(&self, to: ActorId, signal: Outgoing) -> Result<(), Outgoing> {
+        let Some((node, inc)) = self.node_of(to) else {
+            return Err(signal);
+        };
+        match self.signal_message(signal) {
+            Some(msg) => {
+                self.send_system(&node, inc, &msg);
+                Ok(())
+            }
+            None => Ok(()),
         }
     }
 
@@ -174,9 +231,14 @@ impl Remote {
                 child,
                 exit,
             } => self.child_exit(node, inc, parent, child, exit),
-            SystemMsg::Spawn { .. } | SystemMsg::Spawned { .. } => {
-                tracing::debug!(target: "ensemble::remote", from = node, "spawn messages are not served yet");
-            }
+            SystemMsg::Spawn {
+                token,
+                kind,
+                name,
+                args,
+                parent,
+            } => self.spawn_requested(peer, token, &kind, name, args, parent),
+            SystemMsg::Spawned { token, result } => self.spawned(peer, token, result),
         }
     }
 
@@ -212,11 +274,7 @@ impl Remote {
         let Some(proxy) = parent.children().into_iter().find(|c| c.id() == id) else {
             return;
         };
-        let control = lock(&self.proxies)
-            .values()
-            .find(|(c, _)| c.id() == id)
-            .map(|(_, control)| control.clone())
-            .unwrap_or_default();
+        let control = self.control_of(&proxy).unwrap_or_default();
         match exit {
             ChildExit::Started => deliver_started(&parent, proxy),
             ChildExit::Failed(text) => fail_proxy(&proxy, &control, ExitReason::Failed(text)),

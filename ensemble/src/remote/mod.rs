@@ -56,7 +56,9 @@ use tokio::time::Instant;
 pub use ensemble_macros::RemoteMessage;
 pub use proxy::{ProxyTarget, proxy_factory};
 
-use crate::{ActorCell, ActorRef, ExitReason, RemoteError, RpcReplyPort, SupervisionEvent};
+use crate::{
+    ActorCell, ActorId, ActorRef, ExitReason, RemoteError, RpcReplyPort, SupervisionEvent,
+};
 
 /// A message type that can travel to actors on other nodes.
 ///
@@ -120,6 +122,14 @@ pub trait WireContext: Send + Sync + 'static {
     /// answers the caller itself with the reason.
     fn delivering(&self, armed: bool) {
         let _ = armed;
+    }
+
+    /// Sends a supervision signal ([`Outgoing::Down`] or [`Outgoing::Exit`]) about the
+    /// remote actor `to` on the node's signal path, in order with the links and monitors
+    /// made there (messages travel apart). `Err` hands it back for the proxy's own queue.
+    fn signal(&self, to: ActorId, signal: Outgoing) -> Result<(), Outgoing> {
+        let _ = to;
+        Err(signal)
     }
 }
 
@@ -514,4 +524,16 @@ pub fn encode_sized<T: Serialize + ?Sized>(value: &T, capacity: usize) -> Result
 /// Decodes MessagePack written by [`encode`]. Never panics on bad input.
 pub fn decode<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, String> {
     rmp_serde::from_slice(bytes).map_err(|e| e.to_string())
+}
+
+/// An error's text with its sources (`outer: inner: ...`), as supervision events and
+/// remote exits carry it.
+pub fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    crate::runtime::error_text(err)
+}
+
+/// Whether `a` and `b` are the same actor object, not only the same id: a remote actor
+/// may have several proxies (one per message type), all with its id.
+pub fn same_cell(a: &ActorCell, b: &ActorCell) -> bool {
+    Arc::ptr_eq(&a.0, &b.0)
 }

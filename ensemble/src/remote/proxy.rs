@@ -145,7 +145,9 @@ impl<M: RemoteMessage> Actor for Proxy<M> {
             },
             _ => return Ok(()),
         };
-        let _ = target.outbox.send(out).await;
+        if let Err(out) = target.context.signal(target.id, out) {
+            let _ = target.outbox.send(out).await;
+        }
         Ok(())
     }
 

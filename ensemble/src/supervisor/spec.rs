@@ -295,6 +295,52 @@ impl ChildSpec {
         }
     }
 
+    /// A permanent worker child started by `start`, which is given the spawn options
+    /// (the supervisor to link to, the registered name and the mailbox of the spec) and
+    /// returns the started child's cell, linked to that supervisor. For children that
+    /// are not spawned with [`Actor::spawn_with`], such as actors placed on another node
+    /// of a cluster; `start` is called for every start and restart.
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")] async fn main() {
+    /// use ensemble::{Actor, ActorProcessingErr, ActorRef};
+    /// use ensemble::supervisor::{ChildSpec, Supervisor, SupervisorFlags, SupervisorSpec};
+    /// struct Worker;
+    /// impl Actor for Worker {
+    ///     type Msg = ();
+    ///     type State = ();
+    ///     type Arguments = ();
+    ///     async fn pre_start(&self, _: ActorRef<()>, _: ()) -> Result<(), ActorProcessingErr> { Ok(()) }
+    /// }
+    /// let spec = ChildSpec::custom("worker", |options| async move {
+    ///     assert!(options.parent().is_some());
+    ///     let (child, _) = Actor::spawn_with(options, Worker, ()).await?;
+    ///     Ok(child.cell())
+    /// });
+    /// let tree = SupervisorSpec::new(SupervisorFlags::default()).child(spec);
+    /// let (sup, handle) = Supervisor::start(None, tree).await.unwrap();
+    /// assert_eq!(sup.cell().children().len(), 1);
+    /// sup.stop(None);
+    /// handle.await.unwrap();
+    /// # }
+    /// ```
+    pub fn custom<F, Fut>(id: impl Into<String>, start: F) -> Self
+    where
+        F: Fn(SpawnOptions) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<ActorCell, SpawnError>> + Send + 'static,
+    {
+        let start = move |options: SpawnOptions| -> StartFuture { Box::pin(start(options)) };
+        ChildSpec {
+            id: id.into(),
+            start: Arc::new(start),
+            restart: Restart::Permanent,
+            shutdown: Shutdown::Timeout(Duration::from_secs(5)),
+            kind: ChildKind::Worker,
+            name: None,
+            mailbox: MailboxConfig::unbounded(),
+        }
+    }
+
     /// A permanent child that is itself a supervisor, built by `spec` at every start.
     /// Its shutdown is [`Shutdown::Infinity`].
     pub fn supervisor<F>(id: impl Into<String>, spec: F) -> Self

@@ -99,6 +99,20 @@ async fn spawn_child(
         options = options.name(name.clone());
     }
     let cell = (spec.start)(options).await?;
+    if cell.supervisor().as_ref() != Some(&myself.cell()) {
+        // A custom start that did not link the child: the supervisor must hear its end.
+        cell.link(myself.cell());
+        if cell.supervisor().as_ref() != Some(&myself.cell()) {
+            return Err(SpawnError::StartupFailed(
+                format!(
+                    "child {:?} started but could not be linked to its supervisor \
+                     (it ended at once, or already has another supervisor)",
+                    spec.id
+                )
+                .into(),
+            ));
+        }
+    }
     cell.header().set_shutdown_policy(spec.shutdown);
     Ok(cell)
 }
