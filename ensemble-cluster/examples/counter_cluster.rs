@@ -1,5 +1,6 @@
-//! The article's counter system across processes: counters on some nodes, the clients and
-//! the aggregator on another, over mutual TLS with certificates made at start.
+//! The article's counter system across processes: the counters under a supervisor on
+//! the clients' node, placed on the other nodes; the clients and the aggregator on the
+//! last node; mutual TLS with certificates made at start.
 //!
 //! ```text
 //! cargo run --release --example counter_cluster -- --nodes 3
@@ -8,17 +9,23 @@
 //!
 //! The parent process makes a throwaway CA and one certificate per node, starts one
 //! process per node on loopback, relays their output and waits for them. `--kill-one`
-//! SIGKILLs a counter node while the clients run: the aggregator reports it down and
-//! finishes with the counters that survive.
+//! SIGKILLs a counter node while the clients run: its counters fail with
+//! `NoConnection`, the supervisor restarts them on a surviving node from their last
+//! report to the aggregator, and the clients carry on. What the dead node had counted
+//! since its last report is lost (delivery is at most once), and printed.
 
 use std::collections::HashMap;
 use std::io::{BufRead, BufReader};
 use std::process::{Child, Command, ExitCode, Stdio};
 use std::sync::mpsc as std_mpsc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ensemble::{Actor, ActorProcessingErr, ActorRef, CallError, RpcReplyPort, SpawnOptions};
-use ensemble_cluster::{ClusterEvent, DevCa, Node, NodeConfig, RemoteMessage, TlsConfig};
+use ensemble::supervisor::{Strategy, Supervisor, SupervisorFlags, SupervisorMsg, SupervisorSpec};
+use ensemble::{Actor, ActorId, ActorProcessingErr, ActorRef, RpcReplyPort};
+use ensemble_cluster::{
+    ClusterEvent, DevCa, Node, NodeConfig, Placement, RemoteMessage, TlsConfig,
+};
 use serde::{Deserialize, Serialize};
 
 const HELP: &str =
@@ -27,15 +34,22 @@ const HELP: &str =
 USAGE: cargo run --release --example counter_cluster -- [--nodes N] [--kill-one]
 
   --nodes N    how many node processes (at least 2; default 3). The last one runs the
-               clients and the aggregator; the others share the 4 counters.
-  --kill-one   SIGKILL the first counter node while the clients run: the aggregator
-               prints `node down: <name>` once the cluster detects it, and finishes with
-               the counters on the surviving nodes (exit status 0).
+               clients, the aggregator and the counters' supervisor; the counters are
+               placed on the others.
+  --kill-one   SIGKILL the first counter node while the clients run: it is reported
+               down (`node down: <name>`), its counters are restarted on a surviving
+               node from their last report, and the run finishes (exit status 0). What
+               they counted since that report is lost and printed.
 
 Certificates come from a CA made at start; the cluster secret is random per run.
 Set RUST_LOG (e.g. RUST_LOG=ensemble=info) for the nodes' logs.";
 
-// ---- The counter system (the article's, with serde and a wire name) ----
+/// Counters report to the aggregator after this many operations.
+const REPORT_EVERY: u64 = 5;
+const COUNTERS: usize = 4;
+const OPERATIONS: usize = 50;
+
+// ---- The counter system (the article's, with serde, wire names and reports) ----
 
 #[derive(Debug, Serialize, Deserialize, RemoteMessage)]
 #[remote(name = "counter_system.counter")]
@@ -53,6 +67,16 @@ struct CounterStats {
     operations_per_second: f64,
 }
 
+/// A counter's start: its id, where it starts from (its last report, after a restart)
+/// and whom it reports to.
+#[derive(Serialize, Deserialize)]
+struct CounterArgs {
+    id: String,
+    value: i64,
+    operations: u64,
+    aggregator: ActorRef<AggregatorMessage>,
+}
+
 struct CounterActor;
 
 struct CounterState {
@@ -60,24 +84,33 @@ struct CounterState {
     value: i64,
     total_operations: u64,
     start_time: Instant,
+    aggregator: ActorRef<AggregatorMessage>,
 }
 
 impl Actor for CounterActor {
     type Msg = CounterMessage;
     type State = CounterState;
-    type Arguments = String;
+    type Arguments = CounterArgs;
 
     async fn pre_start(
         &self,
         _: ActorRef<CounterMessage>,
-        id: String,
+        args: CounterArgs,
     ) -> Result<CounterState, ActorProcessingErr> {
-        println!("[{id}] Counter starting");
+        if args.operations == 0 {
+            println!("[{}] Counter starting", args.id);
+        } else {
+            println!(
+                "[{}] Counter restarting from its last report: value {} after {} operations",
+                args.id, args.value, args.operations
+            );
+        }
         Ok(CounterState {
-            id,
-            value: 0,
-            total_operations: 0,
+            id: args.id,
+            value: args.value,
+            total_operations: args.operations,
             start_time: Instant::now(),
+            aggregator: args.aggregator,
         })
     }
 
@@ -110,6 +143,13 @@ impl Actor for CounterActor {
                 })?;
             }
         }
+        if state.total_operations % REPORT_EVERY == 0 {
+            let _ = state.aggregator.cast(AggregatorMessage::Report {
+                id: state.id.clone(),
+                value: state.value,
+                operations: state.total_operations,
+            });
+        }
         Ok(())
     }
 
@@ -126,51 +166,74 @@ impl Actor for CounterActor {
     }
 }
 
+#[derive(Serialize, Deserialize, RemoteMessage)]
+#[remote(name = "counter_system.aggregator")]
 enum AggregatorMessage {
-    RegisterCounter(String, ActorRef<CounterMessage>),
-    CollectStats(RpcReplyPort<AggregatedStats>),
+    /// A counter's running value, sent every few operations.
+    Report {
+        id: String,
+        value: i64,
+        operations: u64,
+    },
+    /// Collects the stats of these counters.
+    CollectStats(
+        Vec<(String, ActorRef<CounterMessage>)>,
+        RpcReplyPort<AggregatedStats>,
+    ),
 }
 
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 struct AggregatedStats {
     total_value: i64,
     total_operations: u64,
     num_counters: usize,
     avg_ops_per_second: f64,
+    /// Each counter's (value, operations).
+    per_counter: HashMap<String, (i64, u64)>,
 }
+
+/// The last report of each counter, shared with the supervisor's child specs (a
+/// restarted counter starts from it).
+type Reports = Arc<Mutex<HashMap<String, (i64, u64)>>>;
 
 struct AggregatorActor;
 
 impl Actor for AggregatorActor {
     type Msg = AggregatorMessage;
-    type State = Vec<(String, ActorRef<CounterMessage>)>;
-    type Arguments = ();
+    type State = Reports;
+    type Arguments = Reports;
 
     async fn pre_start(
         &self,
         _: ActorRef<AggregatorMessage>,
-        _: (),
-    ) -> Result<Self::State, ActorProcessingErr> {
+        reports: Reports,
+    ) -> Result<Reports, ActorProcessingErr> {
         println!("[Aggregator] Starting");
-        Ok(Vec::new())
+        Ok(reports)
     }
 
     async fn handle(
         &self,
         _: ActorRef<AggregatorMessage>,
         message: AggregatorMessage,
-        counters: &mut Self::State,
+        reports: &mut Reports,
     ) -> Result<(), ActorProcessingErr> {
         match message {
-            AggregatorMessage::RegisterCounter(name, counter) => {
-                println!("[Aggregator] Registered {name} ({})", counter.id());
-                counters.push((name, counter));
+            AggregatorMessage::Report {
+                id,
+                value,
+                operations,
+            } => {
+                let mut reports = reports.lock().unwrap_or_else(|e| e.into_inner());
+                let last = reports.entry(id).or_default();
+                if operations >= last.1 {
+                    *last = (value, operations);
+                }
             }
-            AggregatorMessage::CollectStats(reply) => {
+            AggregatorMessage::CollectStats(counters, reply) => {
                 let mut stats = AggregatedStats::default();
                 let mut rate = 0.0;
-                let mut alive = Vec::new();
-                for (name, counter) in counters.drain(..) {
+                for (name, counter) in counters {
                     match counter
                         .call(CounterMessage::GetStats, Some(Duration::from_secs(2)))
                         .await
@@ -179,24 +242,18 @@ impl Actor for AggregatorActor {
                             stats.total_value += s.current_value;
                             stats.total_operations += s.total_operations;
                             rate += s.operations_per_second;
-                            alive.push((name, counter));
+                            stats.num_counters += 1;
+                            stats
+                                .per_counter
+                                .insert(name, (s.current_value, s.total_operations));
                         }
-                        // A counter whose node is gone is dropped from the totals.
-                        Err(e @ (CallError::Remote(_) | CallError::Send(_))) => {
-                            println!("[Aggregator] {name} is gone: {e}");
-                        }
-                        Err(e) => {
-                            println!("[Aggregator] Failed to get stats from {name}: {e}");
-                            alive.push((name, counter));
-                        }
+                        Err(e) => println!("[Aggregator] Failed to get stats from {name}: {e}"),
                     }
                 }
-                *counters = alive;
-                stats.num_counters = counters.len();
-                stats.avg_ops_per_second = if counters.is_empty() {
+                stats.avg_ops_per_second = if stats.num_counters == 0 {
                     0.0
                 } else {
-                    rate / counters.len() as f64
+                    rate / stats.num_counters as f64
                 };
                 println!(
                     "[Aggregator] Total value: {}, Total ops: {}, Avg ops/sec: {:.2}",
@@ -216,9 +273,8 @@ struct NodeArgs {
     listen: String,
     seeds: Vec<String>,
     certs: String,
-    /// Counter indices this node hosts; empty for the clients' node.
-    counters: Vec<usize>,
-    nodes: usize,
+    /// Every node's name; the last one is the clients' node.
+    names: Vec<String>,
 }
 
 async fn start_node(args: &NodeArgs) -> Result<Node, Box<dyn std::error::Error>> {
@@ -233,48 +289,162 @@ async fn start_node(args: &NodeArgs) -> Result<Node, Box<dyn std::error::Error>>
         .seeds(args.seeds.clone())
         .tls(tls)
         .cluster_secret(secret);
-    Ok(Node::start(config).await?)
+    let node = Node::start(config).await?;
+    // Every node can host counters.
+    node.register_spawnable::<CounterActor, _>(|| CounterActor)?;
+    Ok(node)
 }
 
-/// A node that hosts counters: registers them, then runs until they are stopped.
+/// A node that hosts counters for the clients' node, until that node is gone.
 async fn counter_node(args: NodeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let node = start_node(&args).await?;
-    let mut counters = Vec::new();
-    for i in &args.counters {
-        let id = format!("counter-{i}");
-        let (counter, _) = Actor::spawn_with(SpawnOptions::new(), CounterActor, id.clone()).await?;
-        node.register(&id, &counter)?;
-        counters.push(counter);
-    }
+    let clients = args.names.last().cloned().unwrap_or_default();
+    let mut events = node.subscribe();
     println!("[{}] ready", args.name);
-    for c in &counters {
-        c.wait(None).await?;
+    while let Some(event) = events.recv().await {
+        if let ClusterEvent::NodeDown(member, _) = event {
+            if member.name == clients {
+                break;
+            }
+        }
     }
     node.shutdown().await;
     Ok(())
 }
 
-/// The clients' node: finds the counters, runs the article's workload, reports.
+/// The counter in slot `i` of the supervisor now, if it runs.
+async fn counter(sup: &ActorRef<SupervisorMsg>, i: usize) -> Option<ActorRef<CounterMessage>> {
+    let id = format!("counter-{i}");
+    sup.which_children()
+        .await
+        .ok()?
+        .into_iter()
+        .find(|c| c.id == id)?
+        .actor_ref()
+}
+
+/// Waits (up to 30 s) for the supervisor to run a counter in slot `i` other than `old`.
+async fn restarted(
+    node: &Node,
+    sup: &ActorRef<SupervisorMsg>,
+    i: usize,
+    old: ActorId,
+) -> Result<ActorRef<CounterMessage>, String> {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Some(c) = counter(sup, i).await.filter(|c| c.id() != old) {
+            let on = node.node_of(&c.cell()).unwrap_or_default();
+            println!("[clients] counter-{i} now runs on {on}");
+            return Ok(c);
+        }
+        if Instant::now() > deadline {
+            return Err(format!("counter-{i} was not restarted within 30 s"));
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+}
+
+/// One client: the article's 50 operations on counter `idx`, 10 ms apart, following the
+/// counter when it is restarted elsewhere. Returns the (operations, value) it got in.
+async fn client(
+    node: Node,
+    sup: ActorRef<SupervisorMsg>,
+    idx: usize,
+) -> Result<(u64, i64), String> {
+    let mut counter = counter(&sup, idx)
+        .await
+        .ok_or(format!("counter-{idx} is not running"))?;
+    let (mut operations, mut value) = (0u64, 0i64);
+    for i in 0..OPERATIONS {
+        let amount = (idx + 1) as i64;
+        let mut op = if i % 3 == 0 {
+            CounterMessage::Decrement { amount }
+        } else {
+            CounterMessage::Increment { amount }
+        };
+        // A send refused (the counter's node is down) is retried on its successor.
+        loop {
+            match counter.send(op).await {
+                Ok(()) => break,
+                Err(e) => {
+                    op = e.into_inner();
+                    counter = restarted(&node, &sup, idx, counter.id()).await?;
+                }
+            }
+        }
+        operations += 1;
+        value += if i % 3 == 0 { -amount } else { amount };
+        // Every few operations, a call: it fails at once when the connection is lost.
+        if i % 5 == 4
+            && counter
+                .call(CounterMessage::GetValue, Some(Duration::from_secs(2)))
+                .await
+                .is_err()
+        {
+            counter = restarted(&node, &sup, idx, counter.id()).await?;
+        }
+        if idx == 0 && i == OPERATIONS / 2 {
+            println!("[clients] halfway");
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    Ok((operations, value))
+}
+
+/// The clients' node: the aggregator, the counters' supervisor, the clients; reports.
 async fn clients_node(args: NodeArgs) -> Result<(), Box<dyn std::error::Error>> {
     let node = start_node(&args).await?;
     let mut events = node.subscribe();
-    let (aggregator, _) = Actor::spawn(Some("aggregator".into()), AggregatorActor, ()).await?;
+    let homes: Vec<String> = args.names[..args.names.len() - 1].to_vec();
 
-    let mut counter_refs = Vec::new();
+    // Wait until gossip says every counter node can host counters.
     let deadline = Instant::now() + Duration::from_secs(30);
-    for i in 0..4 {
-        let name = format!("counter-{i}");
-        let counter = loop {
-            if let Some(c) = node.where_is::<CounterMessage>(&name).await {
-                break c;
-            }
-            if Instant::now() > deadline {
-                return Err(format!("{name} never appeared in the cluster").into());
-            }
-            tokio::time::sleep(Duration::from_millis(20)).await;
-        };
-        aggregator.cast(AggregatorMessage::RegisterCounter(name, counter.clone()))?;
-        counter_refs.push(counter);
+    while !homes
+        .iter()
+        .all(|h| node.spawnable_nodes::<CounterActor>().contains(h))
+    {
+        if Instant::now() > deadline {
+            return Err("the counter nodes never joined".into());
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+
+    let reports: Reports = Arc::default();
+    let (aggregator, _) =
+        Actor::spawn(Some("aggregator".into()), AggregatorActor, reports.clone()).await?;
+
+    // The counters: a supervisor here, each child placed on its home node (restarted
+    // elsewhere if that node is lost), starting from its last report.
+    let flags = SupervisorFlags::new(Strategy::OneForOne).intensity(8, Duration::from_secs(10));
+    let mut spec = SupervisorSpec::new(flags);
+    for i in 0..COUNTERS {
+        let id = format!("counter-{i}");
+        let home = homes[i % homes.len()].clone();
+        let (reports, aggregator, counter_id) = (reports.clone(), aggregator.clone(), id.clone());
+        spec =
+            spec.child(
+                node.remote_child::<CounterActor, _>(id, Placement::On(home), move || {
+                    let (value, operations) = reports
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .get(&counter_id)
+                        .copied()
+                        .unwrap_or_default();
+                    CounterArgs {
+                        id: counter_id.clone(),
+                        value,
+                        operations,
+                        aggregator: aggregator.clone(),
+                    }
+                }),
+            );
+    }
+    let (sup, _) = Supervisor::start(Some("counters".into()), spec).await?;
+    for i in 0..COUNTERS {
+        if let Some(c) = counter(&sup, i).await {
+            let on = node.node_of(&c.cell()).unwrap_or_default();
+            println!("[supervisor] counter-{i} runs on {on}");
+        }
     }
 
     // Report nodes going down as the cluster detects it.
@@ -286,41 +456,43 @@ async fn clients_node(args: NodeArgs) -> Result<(), Box<dyn std::error::Error>> 
         }
     });
 
-    // The article's clients: 50 operations per counter, 10 ms apart.
     let mut handles = Vec::new();
-    for (idx, counter) in counter_refs.iter().enumerate() {
-        let counter = counter.clone();
-        handles.push(tokio::spawn(async move {
-            for i in 0..50 {
-                let op = if i % 3 == 0 {
-                    CounterMessage::Decrement {
-                        amount: (idx + 1) as i64,
-                    }
-                } else {
-                    CounterMessage::Increment {
-                        amount: (idx + 1) as i64,
-                    }
-                };
-                if counter.send(op).await.is_err() {
-                    return; // its node is gone
-                }
-                if idx == 0 && i == 25 {
-                    println!("[clients] halfway");
-                }
-                tokio::time::sleep(Duration::from_millis(10)).await;
-            }
-        }));
+    for idx in 0..COUNTERS {
+        handles.push(tokio::spawn(client(node.clone(), sup.clone(), idx)));
     }
+    let mut sent = Vec::new();
     for handle in handles {
-        handle.await?;
+        sent.push(handle.await??);
     }
 
+    let mut current = Vec::new();
+    for i in 0..COUNTERS {
+        if let Some(c) = counter(&sup, i).await {
+            current.push((format!("counter-{i}"), c));
+        }
+    }
     let final_stats = aggregator
         .call(
-            AggregatorMessage::CollectStats,
+            |reply| AggregatorMessage::CollectStats(current, reply),
             Some(Duration::from_secs(10)),
         )
         .await?;
+    // What was lost: what the clients got in minus what the counters hold.
+    for (i, (operations, value)) in sent.iter().enumerate() {
+        let name = format!("counter-{i}");
+        let (held_value, held_ops) = final_stats
+            .per_counter
+            .get(&name)
+            .copied()
+            .unwrap_or_default();
+        if held_ops != *operations {
+            println!(
+                "lost: {name}: {} operations (value {}) since its last report",
+                operations.saturating_sub(held_ops),
+                value - held_value
+            );
+        }
+    }
     println!("\n=== Final System Statistics ===");
     println!(
         "Total value across all counters: {}",
@@ -334,22 +506,17 @@ async fn clients_node(args: NodeArgs) -> Result<(), Box<dyn std::error::Error>> 
     );
 
     let nodes = node.members().len();
-    // Shut down: stop the counters (their nodes then leave), wait for them to leave.
     watcher.abort();
-    for counter in &counter_refs {
-        counter.stop(None);
-    }
-    let wait_until = Instant::now() + Duration::from_secs(10);
-    while node.members().len() > 1 && Instant::now() < wait_until {
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    // Shut down: the counters stop with their supervisor; the other nodes leave when
+    // this one has.
+    sup.stop(None);
+    sup.wait(Some(Duration::from_secs(10))).await?;
     aggregator.stop(None);
     node.shutdown().await;
     println!(
         "cluster total: {} across {} nodes",
         final_stats.total_value, nodes
     );
-    let _ = args.nodes;
     Ok(())
 }
 
@@ -383,18 +550,9 @@ fn run_parent(nodes: usize, kill_one: bool) -> Result<ExitCode, Box<dyn std::err
         bytes.iter().map(|b| format!("{b:02x}")).collect()
     };
     let exe = std::env::current_exe()?;
-    let counter_nodes = nodes - 1;
     let mut children: Vec<(String, Child)> = Vec::new();
     let (lines_tx, lines_rx) = std_mpsc::channel::<(String, String)>();
     for (i, name) in names.iter().enumerate() {
-        let counters: Vec<String> = if i < counter_nodes {
-            (0..4)
-                .filter(|c| c % counter_nodes == i)
-                .map(|c| c.to_string())
-                .collect()
-        } else {
-            Vec::new()
-        };
         let seeds: Vec<String> = (0..nodes)
             .filter(|j| *j != i)
             .map(|j| format!("127.0.0.1:{}", ports[j]))
@@ -412,12 +570,7 @@ fn run_parent(nodes: usize, kill_one: bool) -> Result<ExitCode, Box<dyn std::err
                 "--certs",
                 &dir.to_string_lossy(),
             ])
-            .args([
-                "--counters",
-                &counters.join(","),
-                "--nodes",
-                &nodes.to_string(),
-            ])
+            .args(["--names", &names.join(",")])
             .env("ENSEMBLE_CLUSTER_SECRET", &secret)
             .stdout(Stdio::piped())
             .spawn()?;
@@ -511,16 +664,12 @@ fn main() -> ExitCode {
                     .to_string(),
                 seeds: split("--seeds"),
                 certs: value(&args, "--certs").unwrap_or(".").to_string(),
-                counters: split("--counters")
-                    .iter()
-                    .filter_map(|c| c.parse().ok())
-                    .collect(),
-                nodes,
+                names: split("--names"),
             };
             let runtime = tokio::runtime::Runtime::new().expect("tokio runtime");
             runtime
                 .block_on(async move {
-                    if node_args.counters.is_empty() {
+                    if node_args.names.last() == Some(&node_args.name) {
                         clients_node(node_args).await
                     } else {
                         counter_node(node_args).await

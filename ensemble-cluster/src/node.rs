@@ -293,6 +293,15 @@ impl Node {
         &self.inner.system
     }
 
+    /// The name of the node `actor` runs on: this node's for a local actor, the other
+    /// node's for a ref to an actor elsewhere; `None` for a node this one never knew.
+    pub fn node_of(&self, actor: &ActorCell) -> Option<String> {
+        if actor.id().is_local() {
+            return Some(self.inner.name.clone());
+        }
+        self.inner.remote.node_of(actor.id()).map(|(name, _)| name)
+    }
+
     /// The members this node knows of now, itself first; members declared down are gone.
     pub fn members(&self) -> Vec<Member> {
         let me = Member {

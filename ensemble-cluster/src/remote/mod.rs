@@ -225,7 +225,7 @@ impl Remote {
     }
 
     /// The name and incarnation of the node a remote actor id is on.
-    fn node_of(&self, id: ActorId) -> Option<(String, u64)> {
+    pub(crate) fn node_of(&self, id: ActorId) -> Option<(String, u64)> {
         lock(&self.nodes).get(&id.node()).cloned()
     }
 
