@@ -66,6 +66,7 @@
 
 mod config;
 mod error;
+pub mod faults;
 mod membership;
 mod node;
 mod registry;

@@ -4,7 +4,7 @@
 use std::collections::{HashMap, HashSet};
 use std::fmt;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
@@ -86,6 +86,10 @@ pub enum DownReason {
     ConnectionLost,
     /// A newer incarnation of it appeared (it restarted).
     Restarted,
+    /// Not the member's doing: the cluster declared *this* node down (it hung or was cut
+    /// off for longer than the failure detector waits), so every member it knew is down
+    /// for it, and it rejoins as a new incarnation ([`ClusterEvent::Rejoined`]).
+    Isolated,
 }
 
 impl fmt::Display for DownReason {
@@ -95,12 +99,14 @@ impl fmt::Display for DownReason {
             DownReason::Unreachable => "unreachable (failure detector)",
             DownReason::ConnectionLost => "connection lost and refused",
             DownReason::Restarted => "restarted as a new incarnation",
+            DownReason::Isolated => "this node was declared down by the cluster and rejoins",
         })
     }
 }
 
-/// A change in membership, as [`Node::subscribe`] delivers it. Each member is reported up
-/// once and down at most once, and never up again after down.
+/// A change in membership, as [`Node::subscribe`] delivers it. Within one incarnation of
+/// this node, each member is reported up once and down at most once, and never up again
+/// after down.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ClusterEvent {
@@ -108,6 +114,15 @@ pub enum ClusterEvent {
     NodeUp(Member),
     /// A member is down, for this reason.
     NodeDown(Member, DownReason),
+    /// The cluster declared this node down (it hung, or was cut off, for longer than the
+    /// failure detector waits; see the cluster guide's "Partitions"). Every member was
+    /// reported down (`DownReason::Isolated`), and the node now gossips as this new
+    /// incarnation: the members come up again as they answer. Its actors keep running;
+    /// refs other nodes held to them are dead (they name the old incarnation).
+    Rejoined {
+        /// The node's new incarnation.
+        incarnation: u64,
+    },
 }
 
 /// The events of one subscription, in order.
@@ -153,7 +168,7 @@ pub struct Node {
 
 pub(crate) struct Inner {
     pub(crate) name: String,
-    incarnation: u64,
+    incarnation: AtomicU64,
     address: SocketAddr,
     pub(crate) system: ActorSystem,
     pub(crate) membership: Membership,
@@ -161,6 +176,8 @@ pub(crate) struct Inner {
     registry: Registry,
     pub(crate) publish: mpsc::UnboundedSender<Publish>,
     pub(crate) spawn_timeout: Duration,
+    #[cfg_attr(not(feature = "faults"), allow(dead_code))]
+    faults: Arc<crate::faults::FaultState>,
     members: Mutex<Members>,
     subscribers: Mutex<Vec<mpsc::UnboundedSender<ClusterEvent>>>,
     tasks: Mutex<Vec<AbortHandle>>,
@@ -176,13 +193,24 @@ struct Members {
     down: HashSet<(String, u64)>,
 }
 
+/// The key prefix of the down markers a node publishes: `q:<name>` = the incarnation of
+/// `name` it declared down.
+const DOWN_PREFIX: &str = "q:";
+
+/// Nanoseconds since the Unix epoch: a new incarnation.
+fn now_ns() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(1, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX))
+}
+
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 impl fmt::Debug for Node {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "Node({}#{})", self.inner.name, self.inner.incarnation)
+        write!(f, "Node({}#{})", self.inner.name, self.inner.incarnation())
     }
 }
 
@@ -192,9 +220,7 @@ impl Node {
     /// members appear as gossip finds them ([`subscribe`](Self::subscribe)).
     pub async fn start(config: NodeConfig) -> Result<Node, ClusterError> {
         let config = config.validate()?;
-        let incarnation = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(1, |d| u64::try_from(d.as_nanos()).unwrap_or(u64::MAX));
+        let incarnation = now_ns();
         let listener = bind(config.listen()).await?;
         let port = listener
             .local_addr()
@@ -208,6 +234,7 @@ impl Node {
             .clone()
             .ok_or(ClusterError::Config("no TLS".into()))?;
         let (signals_tx, signals) = mpsc::unbounded_channel();
+        let faults = Arc::new(crate::faults::FaultState::default());
         let remote = Remote::new(
             config.name.clone(),
             incarnation,
@@ -226,6 +253,7 @@ impl Node {
                 connect_timeout: config.connect_timeout,
             },
             remote.clone(),
+            faults.clone(),
         )?;
         remote.set_transport(transport);
         // Monitors and links of this system's proxies go through this node.
@@ -242,13 +270,14 @@ impl Node {
             gossip_interval: config.gossip_interval,
             phi_threshold: config.phi_threshold,
             secret: config.secret.clone().unwrap_or_default(),
+            faults: faults.clone(),
         })
         .await?;
         let live = membership.watch();
         let (publish, published) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
             name: config.name.clone(),
-            incarnation,
+            incarnation: AtomicU64::new(incarnation),
             address,
             system,
             membership,
@@ -256,6 +285,7 @@ impl Node {
             registry: Registry::default(),
             publish,
             spawn_timeout: config.spawn_timeout,
+            faults,
             members: Mutex::default(),
             subscribers: Mutex::default(),
             tasks: Mutex::default(),
@@ -280,7 +310,7 @@ impl Node {
 
     /// This node's incarnation (its start time, in ns since the Unix epoch).
     pub fn incarnation(&self) -> u64 {
-        self.inner.incarnation
+        self.inner.incarnation()
     }
 
     /// Where this node listens (the advertised address).
@@ -306,7 +336,7 @@ impl Node {
     pub fn members(&self) -> Vec<Member> {
         let me = Member {
             name: self.inner.name.clone(),
-            incarnation: self.inner.incarnation,
+            incarnation: self.inner.incarnation(),
             address: self.inner.address,
             status: if self.inner.stopped.load(Ordering::Relaxed) {
                 MemberStatus::Leaving
@@ -450,6 +480,13 @@ impl Node {
             .map_or(0, crate::transport::Transport::quarantine_drops)
     }
 
+    /// This node's fault layer, for tests (the `faults` feature): partitions, delay,
+    /// message loss and connection resets. See [`faults`](crate::faults).
+    #[cfg(feature = "faults")]
+    pub fn faults(&self) -> crate::faults::Faults {
+        crate::faults::Faults(self.inner.faults.clone())
+    }
+
     /// Calls waiting for replies from other nodes.
     pub fn pending_calls(&self) -> usize {
         self.inner.remote.pending_calls()
@@ -488,6 +525,10 @@ impl Drop for Inner {
 }
 
 impl Inner {
+    fn incarnation(&self) -> u64 {
+        self.incarnation.load(Ordering::Acquire)
+    }
+
     /// The live member called `name` (not this node), if there is one.
     pub(crate) fn member(&self, name: &str) -> Option<Member> {
         let members = lock(&self.members);
@@ -512,6 +553,9 @@ impl Inner {
             ClusterEvent::NodeDown(m, why) => {
                 tracing::info!(target: "ensemble::cluster", node = %self.name, member = %m, reason = %why, "node down");
             }
+            ClusterEvent::Rejoined { incarnation } => {
+                tracing::info!(target: "ensemble::cluster", node = %self.name, incarnation, "rejoined");
+            }
         }
         lock(&self.subscribers).retain(|s| s.send(event.clone()).is_ok());
     }
@@ -529,6 +573,14 @@ impl Inner {
             }
         };
         self.remote.node_down(name, incarnation);
+        if matches!(why, DownReason::Unreachable | DownReason::ConnectionLost) {
+            // Told to the cluster: if that incarnation is alive after all (it hung, or
+            // was cut off), it learns it was declared down and rejoins anew.
+            let _ = self.publish.send(Publish::Set(
+                format!("{DOWN_PREFIX}{name}"),
+                incarnation.to_string(),
+            ));
+        }
         if let Some(mut member) = member {
             member.status = MemberStatus::Down;
             self.emit(ClusterEvent::NodeDown(member, why));
@@ -594,6 +646,80 @@ impl Inner {
         }
     }
 
+    /// Whether the cluster has declared this incarnation down, so that it must rejoin as
+    /// a new one. Live members accuse it by publishing a down marker for it. It gives in
+    /// if its accusers outnumber the others (this node counting on its side), or on a
+    /// tie, if one of them was not accused back (it was declared down one-sidedly, as a
+    /// hung node is) or, when all accusations are mutual, if the smallest name is an
+    /// accuser's: in a split, the smaller side rejoins and the larger one stays.
+    fn accused(&self, live: &LiveNodes) -> bool {
+        let me = self.incarnation();
+        let key = format!("{DOWN_PREFIX}{}", self.name);
+        // The newest incarnation of each other live member, and whether it accuses us.
+        let mut newest: HashMap<&str, (u64, bool)> = HashMap::new();
+        for (id, state) in live {
+            if *id.node_id == *self.name {
+                continue;
+            }
+            let accuses = state.get(&key).and_then(|v| v.parse::<u64>().ok()) == Some(me);
+            let entry = newest
+                .entry(&id.node_id)
+                .or_insert((id.generation_id, accuses));
+            if id.generation_id > entry.0 {
+                *entry = (id.generation_id, accuses);
+            }
+        }
+        let accusers: Vec<(&str, u64)> = newest
+            .iter()
+            .filter(|(_, (_, accuses))| *accuses)
+            .map(|(n, (inc, _))| (*n, *inc))
+            .collect();
+        if accusers.is_empty() {
+            return false;
+        }
+        let supporters: Vec<&str> = newest
+            .iter()
+            .filter(|(_, (_, accuses))| !*accuses)
+            .map(|(n, _)| *n)
+            .chain(std::iter::once(self.name.as_str()))
+            .collect();
+        match accusers.len().cmp(&supporters.len()) {
+            std::cmp::Ordering::Greater => true,
+            std::cmp::Ordering::Less => false,
+            std::cmp::Ordering::Equal => {
+                let one_sided = accusers.iter().any(|(n, inc)| !self.is_down(n, *inc));
+                one_sided
+                    || accusers.iter().map(|(n, _)| *n).min() < supporters.iter().copied().min()
+            }
+        }
+    }
+
+    /// Starts over as a new incarnation (the cluster declared this one down): every
+    /// member is down for it, its links and monitors across nodes fire, and it gossips
+    /// anew with what it published (its names and groups), without its down markers.
+    async fn reincarnate(&self) {
+        let old = self.incarnation();
+        let new = now_ns().max(old.saturating_add(1));
+        tracing::warn!(target: "ensemble::cluster", node = %self.name, old, new,
+            "the cluster declared this node down (it hung or was cut off): rejoining as a new incarnation");
+        let members: Vec<Member> = {
+            let mut members = lock(&self.members);
+            members.down.clear();
+            members.known.drain().map(|(_, m)| m).collect()
+        };
+        self.incarnation.store(new, Ordering::Release);
+        self.remote.reincarnate(new);
+        for mut member in members {
+            member.status = MemberStatus::Down;
+            self.emit(ClusterEvent::NodeDown(member, DownReason::Isolated));
+        }
+        if let Err(e) = self.membership.restart(new, DOWN_PREFIX).await {
+            tracing::error!(target: "ensemble::cluster", node = %self.name, error = %e,
+                "could not gossip again; the node stays alone");
+        }
+        self.emit(ClusterEvent::Rejoined { incarnation: new });
+    }
+
     fn apply_signal(&self, signal: Signal) {
         match signal {
             Signal::Goodbye(name, inc) => self.declare_down(&name, inc, DownReason::Left),
@@ -638,9 +764,15 @@ async fn watch_members(
                 if changed.is_err() {
                     return;
                 }
-                let snapshot = live.borrow_and_update().clone();
                 let Some(inner) = inner.upgrade() else { return };
-                inner.apply_live(&snapshot);
+                let accused = {
+                    let snapshot = live.borrow_and_update();
+                    inner.apply_live(&snapshot);
+                    inner.accused(&snapshot)
+                };
+                if accused && !inner.stopped.load(Ordering::Relaxed) {
+                    inner.reincarnate().await;
+                }
             }
             signal = signals.recv() => {
                 let (Some(signal), Some(inner)) = (signal, inner.upgrade()) else { return };
@@ -654,6 +786,15 @@ async fn publish_state(inner: Weak<Inner>, mut published: mpsc::UnboundedReceive
     while let Some(change) = published.recv().await {
         let Some(inner) = inner.upgrade() else { return };
         match change {
+            Publish::Set(key, value) if key.starts_with(DOWN_PREFIX) => {
+                // A marker of an earlier incarnation of this node is not published.
+                let current = value
+                    .parse::<u64>()
+                    .is_ok_and(|inc| inner.is_down(&key[DOWN_PREFIX.len()..], inc));
+                if current {
+                    inner.membership.set(&key, &value).await;
+                }
+            }
             Publish::Set(key, value) => inner.membership.set(&key, &value).await,
             Publish::Delete(key) => inner.membership.delete(&key).await,
         }

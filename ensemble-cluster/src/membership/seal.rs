@@ -87,6 +87,7 @@ pub(crate) struct SealedUdp {
     pub(crate) key: GossipKey,
     /// Datagrams dropped because they did not open: strangers, wrong secrets, corruption.
     pub(crate) rejected: Arc<AtomicU64>,
+    pub(crate) faults: Arc<crate::faults::FaultState>,
 }
 
 #[async_trait]
@@ -106,6 +107,7 @@ impl Transport for SealedUdp {
             partial: HashMap::new(),
             partial_order: VecDeque::new(),
             rejected: self.rejected.clone(),
+            faults: self.faults.clone(),
         }))
     }
 }
@@ -122,6 +124,7 @@ struct SealedSocket {
     partial: HashMap<(SocketAddr, u32), (u8, Vec<u8>)>,
     partial_order: VecDeque<(SocketAddr, u32)>,
     rejected: Arc<AtomicU64>,
+    faults: Arc<crate::faults::FaultState>,
 }
 
 impl SealedSocket {
@@ -194,6 +197,9 @@ impl SealedSocket {
 #[async_trait]
 impl Socket for SealedSocket {
     async fn send(&mut self, to: SocketAddr, message: ChitchatMessage) -> anyhow::Result<()> {
+        if !self.faults.gossip(to, true) {
+            return Ok(());
+        }
         self.plain.clear();
         message.serialize(&mut self.plain);
         let len = self.plain.len();
@@ -223,6 +229,9 @@ impl Socket for SealedSocket {
                 }
                 Err(e) => return Err(e).context("receiving gossip"),
             };
+            if !self.faults.gossip(from, false) {
+                continue;
+            }
             let Some(message) = self.receive(n, from) else {
                 continue;
             };

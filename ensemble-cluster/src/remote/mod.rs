@@ -55,7 +55,8 @@ type ProxyKey = (u64, u64, &'static str);
 /// The remote layer of one node.
 pub(crate) struct Remote {
     pub(crate) name: String,
-    pub(crate) incarnation: u64,
+    /// This node's incarnation now (it changes when the node rejoins).
+    incarnation: std::sync::atomic::AtomicU64,
     system: ActorSystem,
     proxy_capacity: usize,
     transport: OnceLock<Transport>,
@@ -108,7 +109,7 @@ impl Remote {
     ) -> Arc<Remote> {
         Arc::new_cyclic(|me| Remote {
             name,
-            incarnation,
+            incarnation: std::sync::atomic::AtomicU64::new(incarnation),
             system,
             proxy_capacity,
             transport: OnceLock::new(),
@@ -180,9 +181,35 @@ impl Remote {
         }
     }
 
+    /// This node's incarnation now.
+    pub(crate) fn incarnation(&self) -> u64 {
+        self.incarnation.load(Ordering::Acquire)
+    }
+
+    /// This node starts over as `incarnation` (the cluster declared the old one down):
+    /// every other node is down for it, without quarantine (they are alive; the new
+    /// incarnation will meet them again).
+    pub(crate) fn reincarnate(&self, incarnation: u64) {
+        let mut nodes: Vec<(String, u64)> = lock(&self.nodes).values().cloned().collect();
+        nodes.extend(lock(&self.addrs).drain().map(|(n, (i, _))| (n, i)));
+        nodes.sort();
+        nodes.dedup();
+        for (name, inc) in nodes {
+            self.node_down_with(&name, inc, false);
+        }
+        self.incarnation.store(incarnation, Ordering::Release);
+        if let Some(t) = self.transport() {
+            t.reincarnate(incarnation);
+        }
+    }
+
     /// A node is down for good: fail its calls, end its proxies, fire the monitors of its
     /// actors, drop its connection (and refuse that incarnation from now on).
     pub(crate) fn node_down(&self, name: &str, incarnation: u64) {
+        self.node_down_with(name, incarnation, true);
+    }
+
+    fn node_down_with(&self, name: &str, incarnation: u64, quarantine: bool) {
         self.fail_pending(name, incarnation, |node| RemoteError::NodeDown { node });
         let part = node_part(name, incarnation);
         let ended: Vec<_> = {
@@ -205,7 +232,7 @@ impl Remote {
         self.monitors_down(name, incarnation);
         self.fail_spawns(name, incarnation);
         if let Some(t) = self.transport() {
-            t.remove(name, incarnation);
+            t.remove(name, incarnation, quarantine);
         }
     }
 
@@ -267,7 +294,7 @@ impl Remote {
         make: fn(ProxyTarget) -> ActorCell,
     ) -> Result<ActorCell, String> {
         if wire.node == self.name {
-            if wire.incarnation != self.incarnation {
+            if wire.incarnation != self.incarnation() {
                 return Err(format!(
                     "actor {} of an earlier incarnation of this node",
                     wire.actor
@@ -389,7 +416,7 @@ impl WireContext for Remote {
             self.export_local(export);
             return Ok(WireRef {
                 node: self.name.clone(),
-                incarnation: self.incarnation,
+                incarnation: self.incarnation(),
                 actor: id.local(),
                 wire_name,
             });

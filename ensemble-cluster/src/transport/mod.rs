@@ -76,6 +76,9 @@ pub(crate) struct Shared {
     /// Connections refused and frames dropped because they came from a quarantined
     /// incarnation.
     pub(crate) quarantine_drops: std::sync::atomic::AtomicU64,
+    /// This node's incarnation now (it changes when the node rejoins).
+    incarnation: std::sync::atomic::AtomicU64,
+    pub(crate) faults: Arc<crate::faults::FaultState>,
 }
 
 /// The transport of one node.
@@ -91,8 +94,10 @@ impl Transport {
         tls: &crate::TlsConfig,
         settings: Settings,
         handler: Arc<dyn Handler>,
+        faults: Arc<crate::faults::FaultState>,
     ) -> Result<Transport, ClusterError> {
         let (server, client) = tls.rustls()?;
+        let incarnation = settings.incarnation;
         let shared = Arc::new(Shared {
             settings,
             acceptor: TlsAcceptor::from(server),
@@ -101,6 +106,8 @@ impl Transport {
             peers: Mutex::new(HashMap::new()),
             quarantined: Mutex::default(),
             quarantine_drops: std::sync::atomic::AtomicU64::new(0),
+            incarnation: std::sync::atomic::AtomicU64::new(incarnation),
+            faults,
         });
         let accepting = tokio::spawn(accept_loop(listener, shared.clone()));
         Ok(Transport {
@@ -124,12 +131,14 @@ impl Transport {
 
     /// Forgets this incarnation of `name` (it is down): its queues close, so messages
     /// for it fail at once, and it is quarantined: never connected to again.
-    pub(crate) fn remove(&self, name: &str, incarnation: u64) {
-        self.shared
-            .quarantined
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .insert((name.to_string(), incarnation));
+    pub(crate) fn remove(&self, name: &str, incarnation: u64, quarantine: bool) {
+        if quarantine {
+            self.shared
+                .quarantined
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert((name.to_string(), incarnation));
+        }
         let removed = {
             let mut peers = self.shared.peers();
             match peers.get(name) {
@@ -138,6 +147,23 @@ impl Transport {
             }
         };
         if let Some(peer) = removed {
+            peer.close();
+        }
+    }
+
+    /// Starts over as a new incarnation of this node: every connection closes (without
+    /// a goodbye) and nobody is quarantined any more.
+    pub(crate) fn reincarnate(&self, incarnation: u64) {
+        self.shared
+            .incarnation
+            .store(incarnation, std::sync::atomic::Ordering::Release);
+        self.shared
+            .quarantined
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clear();
+        let peers: Vec<_> = self.shared.peers().drain().map(|(_, p)| p).collect();
+        for peer in peers {
             peer.close();
         }
     }
@@ -269,6 +295,9 @@ async fn accept(tcp: TcpStream, shared: &Arc<Shared>) -> Result<(), String> {
     if name == shared.settings.name {
         return Err("a connection from a node with this node's own name".into());
     }
+    if !shared.faults.link(&name, false) {
+        return Err(format!("{name} is cut off by the fault layer"));
+    }
     if shared.is_quarantined(&name, incarnation) {
         shared
             .quarantine_drops
@@ -299,7 +328,9 @@ pub(crate) async fn send_hello(stream: &mut TlsStream, shared: &Shared) -> Resul
     frame::write(&mut buf, |body| {
         Control::Hello {
             name: &shared.settings.name,
-            incarnation: shared.settings.incarnation,
+            incarnation: shared
+                .incarnation
+                .load(std::sync::atomic::Ordering::Acquire),
         }
         .encode(body)
     });

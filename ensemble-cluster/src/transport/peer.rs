@@ -321,6 +321,9 @@ async fn dial(peer: &Arc<Peer>, shared: &Arc<Shared>) -> Result<Connection, Dial
         let addr = peer
             .addr()
             .ok_or_else(|| DialError::Other("no address known yet".into()))?;
+        if !shared.faults.link(&peer.name, true) {
+            return Err(DialError::Other("cut off by the fault layer".into()));
+        }
         let timeout = shared.settings.connect_timeout;
         let tcp = match tokio::time::timeout(timeout, TcpStream::connect(addr)).await {
             Err(_) => return Err(DialError::Other(format!("connecting to {addr} timed out"))),
@@ -390,7 +393,9 @@ impl PeerTask {
                     biased;
                     _ = dead.notified() => break Ended::Lost("the peer closed the connection".into()),
                     _ = self.stop.changed() => {
-                        // Flush what is queued for this peer (a goodbye among it).
+                        // Flush what is queued for this peer (a goodbye among it);
+                        // the last batch, already written, is not written again.
+                        buf.clear();
                         while let Ok(body) = self.frames.try_recv() {
                             frame::write(&mut buf, |b| b.extend_from_slice(&body));
                         }
@@ -403,6 +408,9 @@ impl PeerTask {
                         Some(conn) => break Ended::Replaced(conn),
                         None => break Ended::Stopped,
                     },
+                    () = self.shared.faults.reset_asked(&self.peer.name) => {
+                        break Ended::Lost("reset by the fault layer".into());
+                    }
                     item = next_item(&mut self.frames, &mut self.data) => match item {
                         Some(item) => item,
                         None => break Ended::Stopped,
@@ -426,6 +434,9 @@ impl PeerTask {
             if buf.is_empty() {
                 continue;
             }
+            if let Some(ended) = self.faulty_write().await {
+                break ended;
+            }
             if let Err(e) = write_all(&mut writer, &buf).await {
                 break Ended::Lost(e);
             }
@@ -435,14 +446,34 @@ impl PeerTask {
         ended
     }
 
+    /// What the fault layer does to a write: hold it for the delay, stall it while the
+    /// peer is cut off; `Some` if the connection ends meanwhile.
+    async fn faulty_write(&mut self) -> Option<Ended> {
+        let faults = self.shared.faults.clone();
+        let delay = faults.delay();
+        if !delay.is_zero() {
+            tokio::time::sleep(delay).await;
+        }
+        while !faults.link(&self.peer.name, true) {
+            tokio::select! {
+                () = tokio::time::sleep(Duration::from_millis(10)) => {}
+                _ = self.stop.changed() => return Some(Ended::Stopped),
+            }
+        }
+        None
+    }
+
     /// Appends `item` as a frame to `buf` (nothing if the layer above drops it).
     fn encode(&self, item: Item, buf: &mut Vec<u8>, count: &mut u64) {
+        // A message the fault layer drops is encoded (its calls wait for replies, as
+        // after a real loss) but not written.
+        let lost = matches!(item, Item::Message(_)) && self.shared.faults.drop_message();
         let at = buf.len();
         frame::write(buf, |body| match item {
             Item::Frame(bytes) => body.extend_from_slice(&bytes),
             Item::Message(out) => self.shared.handler.encode(&self.peer, out, body),
         });
-        if buf.len() == at + frame::PREFIX {
+        if buf.len() == at + frame::PREFIX || lost {
             buf.truncate(at);
         } else {
             *count += 1;
@@ -504,6 +535,9 @@ async fn read_frames(
                 Ok(None) => break,
                 Err(e) => break 'read e.to_string(),
             }
+        }
+        while !shared.faults.link(&peer.name, false) {
+            tokio::time::sleep(Duration::from_millis(10)).await;
         }
         match reader.read_buf(buf.read_target()).await {
             Ok(0) => break "closed by the peer".to_string(),
