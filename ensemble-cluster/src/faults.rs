@@ -9,6 +9,8 @@
 //! - [`isolate`](Faults::isolate) cuts it off from everyone (gossip and connections, both
 //!   ways): what a hung node or a one-node partition looks like from both sides;
 //! - [`block`](Faults::block) cuts it off from one peer, one way or both;
+//! - [`cut_gossip`](Faults::cut_gossip) cuts its gossip only, as a firewall dropping UDP
+//!   would: the others declare it down while its connections still work;
 //! - [`delay`](Faults::delay) holds every outgoing batch of frames that long;
 //! - [`drop_one_in`](Faults::drop_one_in) drops outgoing messages (casts and calls; never
 //!   the frames of supervision or of the transport);
@@ -50,6 +52,7 @@ mod on {
     #[derive(Default)]
     pub(crate) struct FaultState {
         isolated: AtomicBool,
+        gossip_cut: AtomicBool,
         blocked: Mutex<Vec<(String, SocketAddr, Direction)>>,
         delay_us: AtomicU64,
         drop_one_in: AtomicU32,
@@ -80,6 +83,12 @@ mod on {
         /// Cuts this node off from every other, both ways.
         pub fn isolate(&self) {
             self.0.isolated.store(true, Ordering::Release);
+        }
+
+        /// Cuts this node's gossip (both ways) but not its connections: as when a firewall
+        /// drops UDP. The others declare it down while its connections still work.
+        pub fn cut_gossip(&self) {
+            self.0.gossip_cut.store(true, Ordering::Release);
         }
 
         /// Cuts this node off from `peer` (its name and address), in `direction`.
@@ -115,6 +124,7 @@ mod on {
         /// Ends every fault: isolation, blocks, delay and drops.
         pub fn heal(&self) {
             self.0.isolated.store(false, Ordering::Release);
+            self.0.gossip_cut.store(false, Ordering::Release);
             lock(&self.0.blocked).clear();
             self.0.delay_us.store(0, Ordering::Release);
             self.0.drop_one_in.store(0, Ordering::Release);
@@ -136,7 +146,8 @@ mod on {
         }
 
         pub(crate) fn gossip(&self, peer: SocketAddr, outbound: bool) -> bool {
-            self.passes(|(_, a, d)| *a == peer && Self::stops(*d, outbound))
+            !self.gossip_cut.load(Ordering::Acquire)
+                && self.passes(|(_, a, d)| *a == peer && Self::stops(*d, outbound))
         }
 
         pub(crate) fn link(&self, peer: &str, outbound: bool) -> bool {
