@@ -54,7 +54,7 @@ pub struct Report {
     /// Broken promises, each with the evidence.
     pub violations: Vec<String>,
     /// For each injected fault: its name and the time (ms) from it to each monitor of a
-    /// worker on the nodes it hit firing.
+    /// worker on the nodes it hit firing (before the next fault).
     pub fault_to_fire: Vec<(String, Vec<f64>)>,
 }
 
@@ -104,8 +104,18 @@ impl fmt::Display for Report {
             write!(f, "history: every promise held")
         } else {
             writeln!(f, "history: {} violation(s):", self.violations.len())?;
-            for v in self.violations.iter().take(20) {
-                writeln!(f, "  {v}")?;
+            // A few of each kind (the text up to its first colon).
+            let mut shown: HashMap<&str, usize> = HashMap::new();
+            for v in &self.violations {
+                let kind = v.split(':').next().unwrap_or(v);
+                let n = shown.entry(kind).or_insert(0);
+                *n += 1;
+                if *n <= 5 {
+                    writeln!(f, "  {v}")?;
+                }
+            }
+            for (kind, n) in shown.iter().filter(|(_, n)| **n > 5) {
+                writeln!(f, "  ... {n} in all of: {kind}")?;
             }
             Ok(())
         }
@@ -229,33 +239,34 @@ pub fn check(records: &[(Writer, Record)], facts: &Facts) -> Report {
         let got = replies.get(&(*w, *id)).map_or(&[][..], Vec::as_slice);
         match got {
             [] if facts.ended.contains(w) => {}
-            [] => report.violations.push(format!("call {id} never resolved")),
+            [] => report.violations.push(format!("call never resolved: {id}")),
             [(at, elapsed)] => {
                 let late = *elapsed * 1000.0 > (*timeout_us + facts.call_margin_us) as f64;
                 if late && !stopped_during(*w, *t, *at) {
                     report.violations.push(format!(
-                        "call {id} resolved after {elapsed:.0} ms (timeout {} ms)",
+                        "call resolved late: {id} after {elapsed:.0} ms (timeout {} ms)",
                         timeout_us / 1000
                     ));
                 }
             }
-            more => report
-                .violations
-                .push(format!("call {id} resolved {} times", more.len())),
+            more => report.violations.push(format!(
+                "call resolved more than once: {id}, {} times",
+                more.len()
+            )),
         }
     }
 
     for ((w, mid), (target, _)) in &monitors {
         let fired = fires.get(&(*w, *mid)).map_or(0, Vec::len);
         if fired > 1 {
-            report
-                .violations
-                .push(format!("monitor {mid} of {target} fired {fired} times"));
+            report.violations.push(format!(
+                "monitor fired more than once: {mid} of {target}, {fired} times"
+            ));
         }
         let target_gone = owner.get(*target).is_some_and(|o| facts.ended.contains(o));
         if fired == 0 && target_gone && !facts.ended.contains(w) {
             report.violations.push(format!(
-                "monitor {mid} of {target} never fired, though its process ended"
+                "monitor never fired: {mid} of {target}, though its process ended"
             ));
         }
     }
@@ -263,11 +274,18 @@ pub fn check(records: &[(Writer, Record)], facts: &Facts) -> Report {
         if !monitors.contains_key(&(*w, *mid)) {
             report
                 .violations
-                .push(format!("monitor {mid} fired but was never set"));
+                .push(format!("monitor fired but never set: {mid}"));
         }
     }
 
-    for (at, fault, nodes) in injected {
+    injected.sort_by_key(|(at, _, _)| *at);
+    let ends: Vec<u64> = injected
+        .iter()
+        .skip(1)
+        .map(|(at, _, _)| *at)
+        .chain(std::iter::once(u64::MAX))
+        .collect();
+    for ((at, fault, nodes), until) in injected.into_iter().zip(ends) {
         let mut ms = Vec::new();
         for ((w, mid), (target, set_at)) in &monitors {
             let on_hit = nodes
@@ -277,7 +295,8 @@ pub fn check(records: &[(Writer, Record)], facts: &Facts) -> Report {
                 continue;
             }
             if let Some(t) = fires.get(&(*w, *mid)).and_then(|f| f.first()) {
-                if *t >= at {
+                // Only what fired before the next fault is this fault's doing.
+                if *t >= at && *t < until {
                     ms.push((*t - at) as f64 / 1000.0);
                 }
             }
@@ -501,11 +520,11 @@ mod tests {
             "FIFO broken",
             "duplicate delivery: m1",
             "quarantined incarnation: m3",
-            "call c1 never resolved",
-            "call c2 resolved 2 times",
-            "call c3 resolved after 2900 ms",
-            "monitor 1 of b#1/w0 fired 2 times",
-            "monitor 2 of b#1/w0 never fired",
+            "call never resolved: c1",
+            "call resolved more than once: c2, 2 times",
+            "call resolved late: c3 after 2900 ms",
+            "monitor fired more than once: 1 of b#1/w0, 2 times",
+            "monitor never fired: 2 of b#1/w0",
         ] {
             assert!(all.contains(expected), "missing {expected:?} in:\n{all}");
         }

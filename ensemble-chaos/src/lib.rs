@@ -25,3 +25,11 @@ pub mod history;
 pub mod netns;
 pub mod node;
 pub mod protocol;
+
+/// The value after `flag` in command-line `args` (`--nodes 3` → `"3"`).
+pub fn flag_value<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
+    args.iter()
+        .position(|a| a == flag)
+        .and_then(|i| args.get(i + 1))
+        .map(String::as_str)
+}

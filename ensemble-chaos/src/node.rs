@@ -67,10 +67,15 @@ impl Log {
     }
 
     fn write_at(&self, t: u64, event: Event) {
+        self.write_as(t, self.node.incarnation(), event);
+    }
+
+    /// Writes a record as of incarnation `inc` of this node.
+    fn write_as(&self, t: u64, inc: u64, event: Event) {
         let record = Record {
             t,
             node: self.node.name().to_string(),
-            inc: self.node.incarnation(),
+            inc,
             event,
         };
         if let Ok(line) = serde_json::to_string(&record) {
@@ -352,26 +357,37 @@ pub async fn run(options: NodeOptions) -> Result<(), Box<dyn std::error::Error>>
     let log = Log { node: node.clone() };
     let mut events = node.subscribe();
     let events_log = log.clone();
+    // Events arrive after the fact: each is logged as of the incarnation that saw it
+    // (the one before a `Rejoined`), not the node's incarnation when it is written.
+    let mut seen_as = node.incarnation();
     tokio::spawn(async move {
         while let Some(event) = events.recv().await {
-            events_log.write(match event {
-                ClusterEvent::NodeUp(m) => Event::Up {
-                    peer: m.name().to_string(),
-                    peer_inc: m.incarnation(),
+            let inc = seen_as;
+            if let ClusterEvent::Rejoined { incarnation } = &event {
+                seen_as = *incarnation;
+            }
+            events_log.write_as(
+                now_us(),
+                inc,
+                match event {
+                    ClusterEvent::NodeUp(m) => Event::Up {
+                        peer: m.name().to_string(),
+                        peer_inc: m.incarnation(),
+                    },
+                    ClusterEvent::NodeDown(m, why) => Event::Down {
+                        peer: m.name().to_string(),
+                        peer_inc: m.incarnation(),
+                        reason: why.to_string(),
+                        quarantined: why != DownReason::Isolated,
+                    },
+                    ClusterEvent::Rejoined { incarnation } => Event::Rejoined {
+                        new_inc: incarnation,
+                    },
+                    other => Event::Error {
+                        text: format!("unknown cluster event {other:?}"),
+                    },
                 },
-                ClusterEvent::NodeDown(m, why) => Event::Down {
-                    peer: m.name().to_string(),
-                    peer_inc: m.incarnation(),
-                    reason: why.to_string(),
-                    quarantined: why != DownReason::Isolated,
-                },
-                ClusterEvent::Rejoined { incarnation } => Event::Rejoined {
-                    new_inc: incarnation,
-                },
-                other => Event::Error {
-                    text: format!("unknown cluster event {other:?}"),
-                },
-            });
+            );
         }
     });
     let start_inc = node.incarnation();

@@ -2,6 +2,7 @@
 //! nftables, one way or both, then healed. Needs root, `ip` and `nft`; prints a SKIP
 //! line and passes where the machine does not allow it.
 
+use std::io::Write;
 use std::time::Duration;
 
 use ensemble_chaos::cluster::{Cluster, Options};
@@ -25,7 +26,11 @@ fn received(r: &Record) -> bool {
 /// A 3-node cluster in namespaces with the workload running, or `None` (SKIP printed).
 fn cluster(test: &str) -> Option<Cluster> {
     if let Err(why) = Netns::create(1) {
-        println!("SKIP {test}: partitions need network namespaces and nftables: {why}");
+        // Written past the test harness's capture, so that it shows in every run.
+        let _ = writeln!(
+            std::io::stderr(),
+            "SKIP {test}: partitions need network namespaces and nftables: {why}"
+        );
         return None;
     }
     let mut c = Cluster::start(Options {

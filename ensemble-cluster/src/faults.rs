@@ -137,6 +137,10 @@ mod on {
     }
 
     impl FaultState {
+        pub(crate) fn new() -> Self {
+            FaultState::default()
+        }
+
         fn passes(&self, matches: impl Fn(&(String, SocketAddr, Direction)) -> bool) -> bool {
             !self.isolated.load(Ordering::Acquire) && !lock(&self.blocked).iter().any(matches)
         }
@@ -191,12 +195,15 @@ pub use on::Faults;
 
 /// Without the `faults` feature: nothing is ever stopped, delayed or dropped.
 #[cfg(not(feature = "faults"))]
-#[derive(Default)]
 pub(crate) struct FaultState;
 
 #[cfg(not(feature = "faults"))]
 #[allow(clippy::unused_self)]
 impl FaultState {
+    pub(crate) fn new() -> Self {
+        FaultState
+    }
+
     #[inline(always)]
     pub(crate) fn gossip(&self, _: SocketAddr, _: bool) -> bool {
         true

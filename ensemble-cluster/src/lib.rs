@@ -15,6 +15,12 @@
 //! - **Remote refs**: typed proxies; `call` across nodes resolves exactly once.
 //! - **Registry and groups**: names and group members published in each node's gossip
 //!   state, gone with their node.
+//! - **Supervision across nodes**: monitors and links between actors on different nodes,
+//!   node loss as `ExitReason::NoConnection` (exactly once), remote spawn
+//!   ([`Node::spawn_remote`]), supervisor children placed on other nodes
+//!   ([`Node::remote_child`], [`Placement`]) and restarted on survivors, quarantine of
+//!   dead incarnations, and automatic rejoin of a node the cluster declared down
+//!   ([`ClusterEvent::Rejoined`]).
 //!
 //! ```no_run
 //! use ensemble::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};

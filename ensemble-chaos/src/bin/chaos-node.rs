@@ -16,12 +16,7 @@ closes. --certs names a directory with ca.pem, NAME.pem and NAME.key (the cluste
 secret comes from ENSEMBLE_CLUSTER_SECRET); without it the node runs insecure_dev on
 loopback. Logs go to stderr (RUST_LOG).";
 
-fn value<'a>(args: &'a [String], flag: &str) -> Option<&'a str> {
-    args.iter()
-        .position(|a| a == flag)
-        .and_then(|i| args.get(i + 1))
-        .map(String::as_str)
-}
+use ensemble_chaos::flag_value as value;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();

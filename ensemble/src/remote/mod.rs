@@ -2,7 +2,7 @@
 //! [`ensemble-cluster`](https://docs.rs/ensemble-cluster) turns on).
 //!
 //! A remote actor is reached through an ordinary [`ActorRef<M>`](crate::ActorRef): a
-//! *proxy*, a local actor with the remote actor's [`ActorId`](crate::ActorId) whose handler encodes each
+//! *proxy*, a local actor with the remote actor's [`ActorId`] whose handler encodes each
 //! message and hands it to the cluster's writer for that node. `cast`, `call`, `send` and
 //! `stop` therefore work unchanged, and the local path pays nothing for it. What must be
 //! generic over the message type lives here (encoding, decoding, typed proxies, the serde
