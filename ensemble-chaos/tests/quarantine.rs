@@ -230,3 +230,63 @@ async fn a_node_declared_down_is_quarantined_its_old_refs_fail_at_once_and_it_re
         n.shutdown().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_alone_in_declaring_live_members_down_rejoins_rather_than_stay_cut_off() {
+    // node-a's failure detector is trigger-happy; the others never give up on anyone.
+    let a = node("node-a", &[], 3.0).await;
+    let b = node("node-b", &[&a], 1e9).await;
+    let c = node("node-c", &[&a, &b], 1e9).await;
+    let mut a_events = a.subscribe();
+    while a.members().len() < 3 {
+        let _ = tokio::time::timeout(WAIT, a_events.recv()).await.unwrap();
+    }
+    let was = a.incarnation();
+    // A short stall of node-a: it declares the others down; they do not declare it.
+    a.faults().isolate();
+    loop {
+        if let ClusterEvent::NodeDown(_, DownReason::Unreachable) =
+            tokio::time::timeout(WAIT, a_events.recv())
+                .await
+                .unwrap()
+                .unwrap()
+        {
+            break;
+        }
+    }
+    a.faults().heal();
+    // node-a holds an accusation the cluster does not share: it rejoins anew, and all
+    // three see each other again.
+    let new_inc = loop {
+        if let ClusterEvent::Rejoined { incarnation } = tokio::time::timeout(WAIT, a_events.recv())
+            .await
+            .unwrap()
+            .unwrap()
+        {
+            break incarnation;
+        }
+    };
+    assert!(new_inc > was);
+    let deadline = Instant::now() + WAIT;
+    loop {
+        let now = a.incarnation();
+        let all = [&a, &b, &c].iter().all(|n| n.members().len() == 3)
+            && [&b, &c].iter().all(|n| {
+                n.members()
+                    .iter()
+                    .any(|m| m.name() == "node-a" && m.incarnation() == now)
+            });
+        if all {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "members never converged: {:?}",
+            a.members()
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    for n in [&a, &b, &c] {
+        n.shutdown().await;
+    }
+}

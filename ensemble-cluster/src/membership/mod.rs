@@ -134,6 +134,17 @@ impl Membership {
         lock(&self.chitchat).clone()
     }
 
+    /// The heartbeat of (`name`, `incarnation`) if chitchat holds it live.
+    pub(crate) async fn live_heartbeat(&self, name: &str, incarnation: u64) -> Option<u64> {
+        let chitchat = self.current();
+        let chitchat = chitchat.lock().await;
+        let id = chitchat
+            .live_nodes()
+            .find(|id| *id.node_id == *name && id.generation_id == incarnation)?
+            .clone();
+        chitchat.node_state(&id).map(|s| u64::from(s.heartbeat()))
+    }
+
     /// Publishes `key = value` in this node's state.
     pub(crate) async fn set(&self, key: &str, value: &str) {
         lock(&self.published).insert(key.to_string(), value.to_string());

@@ -11,16 +11,17 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use ensemble::remote::RemoteMessage;
 use ensemble::{ActorCell, ActorRef, ActorSystem};
 use tokio::net::TcpListener;
-use tokio::sync::{mpsc, watch};
+use tokio::sync::mpsc;
 use tokio::task::AbortHandle;
 
-use crate::membership::{self, LEAVING, LiveNodes, Membership, STATUS};
+use crate::membership::{self, Membership};
 use crate::registry::{Publish, Registry};
-use crate::remote::{Remote, Signal};
-use crate::transport::{self, Lost, Transport};
+use crate::remote::Remote;
+use crate::transport::{self, Transport};
 use crate::{ClusterError, NodeConfig};
 
 mod events;
+mod view;
 
 pub use events::{ClusterEvent, ClusterEvents, DownReason, Member, MemberStatus};
 
@@ -57,6 +58,10 @@ pub(crate) struct Inner {
     registry: Registry,
     pub(crate) publish: mpsc::UnboundedSender<Publish>,
     pub(crate) spawn_timeout: Duration,
+    gossip_interval: Duration,
+    /// Heartbeats of incarnations this node declared down, when first seen beating on
+    /// (see `view::holds_stale_accusation`).
+    beats: Mutex<HashMap<(String, u64), (u64, tokio::time::Instant)>>,
     #[cfg_attr(not(feature = "faults"), allow(dead_code))]
     faults: Arc<crate::faults::FaultState>,
     members: Mutex<Members>,
@@ -166,6 +171,8 @@ impl Node {
             registry: Registry::default(),
             publish,
             spawn_timeout: config.spawn_timeout,
+            gossip_interval: config.gossip_interval,
+            beats: Mutex::default(),
             faults,
             members: Mutex::default(),
             subscribers: Mutex::default(),
@@ -174,7 +181,7 @@ impl Node {
         });
         let weak = Arc::downgrade(&inner);
         let tasks = vec![
-            tokio::spawn(watch_members(weak.clone(), live, signals)).abort_handle(),
+            tokio::spawn(view::watch_members(weak.clone(), live, signals)).abort_handle(),
             tokio::spawn(publish_state(weak.clone(), published)).abort_handle(),
             tokio::spawn(sweep(weak)).abort_handle(),
         ];
@@ -440,176 +447,6 @@ impl Inner {
         }
         lock(&self.subscribers).retain(|s| s.send(event.clone()).is_ok());
     }
-
-    /// Declares (`name`, `incarnation`) down, once.
-    fn declare_down(&self, name: &str, incarnation: u64, why: DownReason) {
-        let member = {
-            let mut members = lock(&self.members);
-            if !members.down.insert((name.to_string(), incarnation)) {
-                return;
-            }
-            match members.known.get(name) {
-                Some(m) if m.incarnation == incarnation => members.known.remove(name),
-                _ => None,
-            }
-        };
-        self.remote.node_down(name, incarnation);
-        if matches!(why, DownReason::Unreachable | DownReason::ConnectionLost) {
-            // Told to the cluster: if that incarnation is alive after all (it hung, or
-            // was cut off), it learns it was declared down and rejoins anew.
-            let _ = self.publish.send(Publish::Set(
-                format!("{DOWN_PREFIX}{name}"),
-                incarnation.to_string(),
-            ));
-        }
-        if let Some(mut member) = member {
-            member.status = MemberStatus::Down;
-            self.emit(ClusterEvent::NodeDown(member, why));
-        }
-    }
-
-    /// Applies a new view of the live members.
-    fn apply_live(&self, live: &LiveNodes) {
-        let mut ups = Vec::new();
-        let mut gone = Vec::new();
-        {
-            let mut members = lock(&self.members);
-            let mut seen = HashSet::new();
-            for (id, state) in live {
-                let name: &str = &id.node_id;
-                let incarnation = id.generation_id;
-                if name == self.name || members.down.contains(&(name.to_string(), incarnation)) {
-                    continue;
-                }
-                seen.insert(name.to_string());
-                let leaving = state.get(STATUS) == Some(LEAVING);
-                let status = if leaving {
-                    MemberStatus::Leaving
-                } else {
-                    MemberStatus::Up
-                };
-                match members.known.get_mut(name) {
-                    Some(m) if m.incarnation == incarnation => m.status = status,
-                    Some(m) if m.incarnation > incarnation => {} // an older one, still gossiped
-                    existing => {
-                        if let Some(old) = existing {
-                            gone.push((old.name.clone(), old.incarnation, DownReason::Restarted));
-                        }
-                        let member = Member {
-                            name: name.to_string(),
-                            incarnation,
-                            address: id.gossip_advertise_addr,
-                            status,
-                        };
-                        members.known.insert(name.to_string(), member.clone());
-                        ups.push(member);
-                    }
-                }
-                self.remote
-                    .node_seen(name, incarnation, id.gossip_advertise_addr);
-            }
-            for m in members.known.values() {
-                if !seen.contains(&m.name) {
-                    let why = if m.status == MemberStatus::Leaving {
-                        DownReason::Left
-                    } else {
-                        DownReason::Unreachable
-                    };
-                    gone.push((m.name.clone(), m.incarnation, why));
-                }
-            }
-        }
-        for (name, inc, why) in gone {
-            self.declare_down(&name, inc, why);
-        }
-        for member in ups {
-            self.emit(ClusterEvent::NodeUp(member));
-        }
-    }
-
-    /// Whether the cluster has declared this incarnation down, so that it must rejoin as
-    /// a new one. Live members accuse it by publishing a down marker for it. It gives in
-    /// if its accusers outnumber the others (this node counting on its side), or on a
-    /// tie, if one of them was not accused back (it was declared down one-sidedly, as a
-    /// hung node is) or, when all accusations are mutual, if the smallest name is an
-    /// accuser's: in a split, the smaller side rejoins and the larger one stays.
-    fn accused(&self, live: &LiveNodes) -> bool {
-        let me = self.incarnation();
-        let key = format!("{DOWN_PREFIX}{}", self.name);
-        // The newest incarnation of each other live member, and whether it accuses us.
-        let mut newest: HashMap<&str, (u64, bool)> = HashMap::new();
-        for (id, state) in live {
-            if *id.node_id == *self.name {
-                continue;
-            }
-            let accuses = state.get(&key).and_then(|v| v.parse::<u64>().ok()) == Some(me);
-            let entry = newest
-                .entry(&id.node_id)
-                .or_insert((id.generation_id, accuses));
-            if id.generation_id > entry.0 {
-                *entry = (id.generation_id, accuses);
-            }
-        }
-        let accusers: Vec<(&str, u64)> = newest
-            .iter()
-            .filter(|(_, (_, accuses))| *accuses)
-            .map(|(n, (inc, _))| (*n, *inc))
-            .collect();
-        if accusers.is_empty() {
-            return false;
-        }
-        let supporters: Vec<&str> = newest
-            .iter()
-            .filter(|(_, (_, accuses))| !*accuses)
-            .map(|(n, _)| *n)
-            .chain(std::iter::once(self.name.as_str()))
-            .collect();
-        match accusers.len().cmp(&supporters.len()) {
-            std::cmp::Ordering::Greater => true,
-            std::cmp::Ordering::Less => false,
-            std::cmp::Ordering::Equal => {
-                let one_sided = accusers.iter().any(|(n, inc)| !self.is_down(n, *inc));
-                one_sided
-                    || accusers.iter().map(|(n, _)| *n).min() < supporters.iter().copied().min()
-            }
-        }
-    }
-
-    /// Starts over as a new incarnation (the cluster declared this one down): every
-    /// member is down for it, its links and monitors across nodes fire, and it gossips
-    /// anew with what it published (its names and groups), without its down markers.
-    async fn reincarnate(&self) {
-        let old = self.incarnation();
-        let new = now_ns().max(old.saturating_add(1));
-        tracing::warn!(target: "ensemble::cluster", node = %self.name, old, new,
-            "the cluster declared this node down (it hung or was cut off): rejoining as a new incarnation");
-        let members: Vec<Member> = {
-            let mut members = lock(&self.members);
-            members.down.clear();
-            members.known.drain().map(|(_, m)| m).collect()
-        };
-        self.incarnation.store(new, Ordering::Release);
-        self.remote.reincarnate(new);
-        for mut member in members {
-            member.status = MemberStatus::Down;
-            self.emit(ClusterEvent::NodeDown(member, DownReason::Isolated));
-        }
-        if let Err(e) = self.membership.restart(new, DOWN_PREFIX).await {
-            tracing::error!(target: "ensemble::cluster", node = %self.name, error = %e,
-                "could not gossip again; the node stays alone");
-        }
-        self.emit(ClusterEvent::Rejoined { incarnation: new });
-    }
-
-    fn apply_signal(&self, signal: Signal) {
-        match signal {
-            Signal::Goodbye(name, inc) => self.declare_down(&name, inc, DownReason::Left),
-            Signal::Gone(name, inc, Lost::Replaced) => {
-                self.declare_down(&name, inc, DownReason::Restarted)
-            }
-            Signal::Gone(name, inc, _) => self.declare_down(&name, inc, DownReason::ConnectionLost),
-        }
-    }
 }
 
 /// Binds the TCP listener; with port 0, one whose port is also free for UDP (gossip uses
@@ -632,35 +469,6 @@ async fn bind(addr: SocketAddr) -> Result<TcpListener, ClusterError> {
         "found no port on {} free for both TCP and UDP",
         addr.ip()
     )))
-}
-
-async fn watch_members(
-    inner: Weak<Inner>,
-    mut live: watch::Receiver<LiveNodes>,
-    mut signals: mpsc::UnboundedReceiver<Signal>,
-) {
-    loop {
-        tokio::select! {
-            changed = live.changed() => {
-                if changed.is_err() {
-                    return;
-                }
-                let Some(inner) = inner.upgrade() else { return };
-                let accused = {
-                    let snapshot = live.borrow_and_update();
-                    inner.apply_live(&snapshot);
-                    inner.accused(&snapshot)
-                };
-                if accused && !inner.stopped.load(Ordering::Relaxed) {
-                    inner.reincarnate().await;
-                }
-            }
-            signal = signals.recv() => {
-                let (Some(signal), Some(inner)) = (signal, inner.upgrade()) else { return };
-                inner.apply_signal(signal);
-            }
-        }
-    }
 }
 
 async fn publish_state(inner: Weak<Inner>, mut published: mpsc::UnboundedReceiver<Publish>) {

@@ -267,6 +267,9 @@ pub struct ChildSpec {
     pub(super) kind: ChildKind,
     pub(super) name: Option<String>,
     pub(super) mailbox: MailboxConfig,
+    /// Whether `start` itself links the child (`new`, `supervisor`); a `custom` start
+    /// may not, and the supervisor then links it.
+    pub(super) links_itself: bool,
 }
 
 impl ChildSpec {
@@ -292,6 +295,7 @@ impl ChildSpec {
             kind: ChildKind::Worker,
             name: None,
             mailbox: MailboxConfig::unbounded(),
+            links_itself: true,
         }
     }
 
@@ -338,6 +342,7 @@ impl ChildSpec {
             kind: ChildKind::Worker,
             name: None,
             mailbox: MailboxConfig::unbounded(),
+            links_itself: false,
         }
     }
 

@@ -99,7 +99,7 @@ async fn spawn_child(
         options = options.name(name.clone());
     }
     let cell = (spec.start)(options).await?;
-    if cell.supervisor().as_ref() != Some(&myself.cell()) {
+    if !spec.links_itself && cell.supervisor().as_ref() != Some(&myself.cell()) {
         // A custom start that did not link the child: the supervisor must hear its end.
         cell.link(myself.cell());
         if cell.supervisor().as_ref() != Some(&myself.cell()) {
