@@ -138,9 +138,13 @@ impl Node {
     /// Starts an actor of type `A` on node `on_node` (registered there with
     /// [`register_spawnable`](Self::register_spawnable)), under `name` if given (on that
     /// node and in the cluster registry), with `args` (encoded here, so they may hold
-    /// actor refs). Returns a ref to it that works like any other. Not linked: see
-    /// [`spawn_remote_linked`](Self::spawn_remote_linked). Naming this node starts it
-    /// here, through the same registration.
+    /// actor refs). Returns a ref to it that works like any other. Naming this node
+    /// starts it here, through the same registration.
+    ///
+    /// The actor is linked back to this node: when this node leaves or is lost, it is
+    /// stopped (no orphans), while its own failure is only logged here (target
+    /// `ensemble::remote`). To have a supervisor of yours hear it, use
+    /// [`spawn_remote_linked`](Self::spawn_remote_linked).
     ///
     /// Errors are typed ([`RemoteSpawnError`]): no such live node, a kind the node does
     /// not know, a taken name, arguments that do not decode, a failed `pre_start`, the
@@ -157,7 +161,12 @@ impl Node {
         A::Msg: RemoteMessage,
         A::Arguments: Serialize + DeserializeOwned,
     {
-        self.spawn_on::<A>(on_node.as_ref(), name, args, None).await
+        let anchor = self
+            .anchor()
+            .await
+            .map_err(|_| RemoteSpawnError::Shutdown)?;
+        self.spawn_on::<A>(on_node.as_ref(), name, args, Some(anchor))
+            .await
     }
 
     /// [`spawn_remote`](Self::spawn_remote), linked to `supervisor` (an actor of this
@@ -178,6 +187,21 @@ impl Node {
     {
         self.spawn_on::<A>(on_node.as_ref(), name, args, Some(supervisor))
             .await
+    }
+
+    /// This node's anchor: the parent of the actors it spawns elsewhere without a
+    /// supervisor of the caller's, made on first use.
+    async fn anchor(&self) -> Result<ActorCell, SpawnError> {
+        let system = self.inner.system.clone();
+        self.inner
+            .anchor
+            .get_or_try_init(|| async move {
+                let (anchor, _) =
+                    Actor::spawn_with(SpawnOptions::new().system(&system), Anchor, ()).await?;
+                Ok::<ActorCell, SpawnError>(anchor.cell())
+            })
+            .await
+            .cloned()
     }
 
     async fn spawn_on<A>(
@@ -317,6 +341,33 @@ impl Node {
                 Ok::<ActorCell, SpawnError>(child.cell())
             }
         })
+    }
+}
+
+/// The parent of the actors this node spawns elsewhere with `spawn_remote`: it keeps them
+/// linked to this node (they stop when it is lost) and logs their failures.
+struct Anchor;
+
+impl Actor for Anchor {
+    type Msg = ();
+    type State = ();
+    type Arguments = ();
+
+    async fn pre_start(&self, _: ActorRef<()>, _: ()) -> Result<(), ensemble::ActorProcessingErr> {
+        Ok(())
+    }
+
+    async fn handle_supervisor_evt(
+        &self,
+        _: ActorRef<()>,
+        evt: ensemble::SupervisionEvent,
+        _: &mut (),
+    ) -> Result<(), ensemble::ActorProcessingErr> {
+        if let ensemble::SupervisionEvent::ActorFailed(child, err) = evt {
+            tracing::warn!(target: "ensemble::remote", actor = %child.id(), error = %err,
+                "an actor spawned on another node failed");
+        }
+        Ok(())
     }
 }
 

@@ -374,3 +374,39 @@ async fn a_custom_child_spec_is_linked_to_its_supervisor() {
     assert!(restarted.is_some());
     sup.stop(None);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn spawn_remote_links_back_to_the_calling_node_no_orphans_and_failures_only_logged() {
+    let ca = DevCa::new("t").unwrap();
+    let a = node(&ca, "node-a", &[]).await;
+    let b = node(&ca, "node-b", &[&a]).await;
+    spawnable(&b);
+    let mut events = a.subscribe();
+    if a.members().len() < 2 {
+        up(&mut events, "node-b").await;
+    }
+    // A failure of one is logged on node-a, and nothing else there fails.
+    let w1 = a
+        .spawn_remote::<Worker>("node-b", Some("fails".into()), 1)
+        .await
+        .unwrap();
+    let w2 = a
+        .spawn_remote::<Worker>("node-b", Some("stays".into()), 2)
+        .await
+        .unwrap();
+    let failing = b.system().where_is("fails").unwrap();
+    w1.cast(WorkerMsg::Fail("boom".into())).unwrap();
+    tokio::time::timeout(WAIT, failing.wait(None))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(where_is_it(&w2).await, ("node-b".to_string(), 2));
+    // When node-a leaves, what it spawned on node-b stops.
+    let staying = b.system().where_is("stays").unwrap();
+    a.shutdown().await;
+    tokio::time::timeout(WAIT, staying.wait(None))
+        .await
+        .unwrap()
+        .unwrap();
+    b.shutdown().await;
+}

@@ -59,6 +59,8 @@ pub(crate) struct Inner {
     pub(crate) publish: mpsc::UnboundedSender<Publish>,
     pub(crate) spawn_timeout: Duration,
     gossip_interval: Duration,
+    /// The parent of actors spawned elsewhere with `spawn_remote` (made on first use).
+    pub(crate) anchor: tokio::sync::OnceCell<ActorCell>,
     /// Heartbeats of incarnations this node declared down, when first seen beating on
     /// (see `view::holds_stale_accusation`).
     beats: Mutex<HashMap<(String, u64), (u64, tokio::time::Instant)>>,
@@ -172,6 +174,7 @@ impl Node {
             publish,
             spawn_timeout: config.spawn_timeout,
             gossip_interval: config.gossip_interval,
+            anchor: tokio::sync::OnceCell::new(),
             beats: Mutex::default(),
             faults,
             members: Mutex::default(),
