@@ -129,11 +129,11 @@ fn mix(args: &[String]) -> Result<bool, String> {
                 "delay 50 ms"
             }
             5 => {
-                c.send(victim, "fault drop 10")?;
-                c.injected("drop 1 in 10", &[victim]);
+                c.send(victim, "fault drop 7")?;
+                c.injected("drop 1 in 7", &[victim]);
                 c.wait_more(200, Duration::from_secs(30), received)?;
                 c.send(victim, "fault heal")?;
-                "drop 1 in 10"
+                "drop 1 in 7"
             }
             6 => {
                 let peer = c.names()[rng.below(nodes)].clone();
