@@ -169,7 +169,10 @@ impl<M: Send + 'static> ActorRef<M> {
             None => rx.await,
             Some(deadline) => match tokio::time::timeout_at(deadline, rx).await {
                 Ok(reply) => reply,
-                Err(_) => return Err(CallError::Timeout),
+                Err(_) => {
+                    self.inner.header.system.tracker().call_timed_out();
+                    return Err(CallError::Timeout);
+                }
             },
         };
         match reply {

@@ -6,7 +6,7 @@ use std::fmt;
 use std::hash::{Hash, Hasher};
 use std::mem;
 use std::pin::pin;
-use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -76,6 +76,9 @@ pub(crate) struct Header {
     exited: AtomicBool,
     /// The default `handle` has warned that this actor's type does not implement it.
     pub(crate) warned_unhandled: AtomicBool,
+    /// While introspection is on: when the running hook started (milliseconds since
+    /// tracking began, plus one); 0 when idle. Fits the padding before `exit`.
+    busy: AtomicU32,
     exit: Notify,
     pub(crate) id: ActorId,
     pub(crate) name: Option<Arc<str>>,
@@ -99,6 +102,12 @@ pub(crate) struct Links {
     watch: Option<Box<Watch>>,
 }
 
+impl Links {
+    pub(crate) fn supervisor_id(&self) -> Option<ActorId> {
+        self.supervisor.as_ref().map(ActorCell::id)
+    }
+}
+
 #[derive(Default)]
 struct Watch {
     /// Linked children, in start order.
@@ -111,6 +120,10 @@ struct Watch {
     watching: Vec<ActorCell>,
     /// Process groups (system, scope, group) this actor is in.
     groups: Vec<(ActorSystem, Arc<str>, Arc<str>)>,
+    /// The actor's span, made when spans are first enabled for it (`observe`).
+    actor_span: Option<tracing::Span>,
+    /// The span of the message being handled (TRACE).
+    message_span: Option<tracing::Span>,
 }
 
 #[cfg(feature = "remote")]
@@ -158,10 +171,43 @@ impl Header {
             status: AtomicU8::new(ActorStatus::Starting.as_u8()),
             exited: AtomicBool::new(false),
             warned_unhandled: AtomicBool::new(false),
+            busy: AtomicU32::new(0),
             signaled: SignalFlag::new(),
             links: Mutex::new(Links::default()),
             exit: Notify::new(),
         }
+    }
+
+    /// When the running hook started (see `busy`); 0 when idle.
+    pub(crate) fn busy_since(&self) -> u32 {
+        self.busy.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_busy(&self, stamp: u32) {
+        self.busy.store(stamp, Ordering::Relaxed);
+    }
+
+    /// The actor's spans (see `observe`), made on first use.
+    pub(crate) fn spans(
+        &self,
+        make: impl FnOnce() -> tracing::Span,
+    ) -> (tracing::Span, Option<tracing::Span>) {
+        let mut links = self.links();
+        let watch = links.watch.get_or_insert_with(Default::default);
+        let actor = watch.actor_span.get_or_insert_with(make).clone();
+        (actor, watch.message_span.clone())
+    }
+
+    /// Sets (or, with `None`, ends) the span of the message being handled.
+    pub(crate) fn set_message_span(&self, span: Option<tracing::Span>) {
+        let mut links = self.links();
+        if span.is_none() && links.watch.is_none() {
+            return;
+        }
+        links
+            .watch
+            .get_or_insert_with(Default::default)
+            .message_span = span;
     }
 
     pub(crate) fn links(&self) -> MutexGuard<'_, Links> {

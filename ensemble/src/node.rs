@@ -47,8 +47,10 @@ pub fn clear_dead_letter_hook() {
 /// their own ([`ActorSystem::dead_letters`]).
 ///
 /// They are also reported as `tracing` events (target `ensemble::dead_letters`, level
-/// DEBUG, one per batch with a `count` field) and, with the `metrics` feature (on by
-/// default), counted in the `metrics` counter `ensemble_dead_letters_total`.
+/// DEBUG, one per batch with a `count` field), counted by reason in the system's
+/// [`snapshot`](crate::ActorSystem::snapshot), and, with the `metrics` feature, published
+/// as the counter `ensemble_dead_letters_total{reason}` by
+/// [`introspect::publish_metrics`](crate::introspect::publish_metrics).
 pub fn dead_letters() -> u64 {
     ActorSystem::global().dead_letters()
 }

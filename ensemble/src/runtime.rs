@@ -13,13 +13,14 @@ use tokio::task::JoinHandle;
 
 use crate::cell::{ActorMailbox, Header, Shared};
 use crate::errors::{Panicked, Reason};
+use crate::introspect::Ending;
 use crate::mailbox::{Next, Progress, Signal};
 use crate::node::record_dead_letters;
-use crate::panics;
 use crate::{
     Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ActorStatus, ActorSystem, BoxedState,
     ExitReason, Shutdown, SpawnError, SpawnOptions, SupervisionEvent,
 };
+use crate::{observe, panics};
 
 /// Messages handled back to back before the actor yields to the scheduler, so that a
 /// busy actor cannot starve other tasks on its worker thread.
@@ -56,32 +57,43 @@ impl Outcome<Result<(), ActorProcessingErr>> {
 
 /// Polls a hook once, catching panics; a hook that is pending is abandoned if the actor
 /// has been killed. The hook's future stays pinned in the caller's frame: no allocation.
+/// `ty` is the actor's type name (for introspection and spans).
 #[inline]
 fn poll_hook<M, F: Future>(
     shared: &Shared<M>,
     hook: &'static str,
+    ty: &'static str,
     fut: Pin<&mut F>,
     cx: &mut Context<'_>,
 ) -> Poll<Outcome<F::Output>> {
-    // With the panic hook installed (`panics`), the poll runs with the thread marked as
-    // running this actor's code; until then this costs one relaxed load.
-    if panics::routed() {
-        return poll_hook_marked(shared, hook, fut, cx);
+    // With the panic hook installed (`panics`), introspection on, or DEBUG enabled, the
+    // poll takes the watched path; until then this costs two relaxed loads.
+    if panics::routed() || observe::active() {
+        return poll_hook_watched(shared, hook, ty, fut, cx);
     }
     poll_hook_unmarked(shared, hook, fut, cx)
 }
 
 #[cold]
 #[inline(never)]
-fn poll_hook_marked<M, F: Future>(
+fn poll_hook_watched<M, F: Future>(
     shared: &Shared<M>,
     hook: &'static str,
+    ty: &'static str,
     fut: Pin<&mut F>,
     cx: &mut Context<'_>,
 ) -> Poll<Outcome<F::Output>> {
-    panics::running(shared.header.id, || {
-        poll_hook_unmarked(shared, hook, fut, cx)
-    })
+    let header = &shared.header;
+    let watched = observe::begin(header, hook, ty);
+    let result = observe::within(&watched, || {
+        if panics::routed() {
+            panics::running(header.id, || poll_hook_unmarked(shared, hook, fut, cx))
+        } else {
+            poll_hook_unmarked(shared, hook, fut, cx)
+        }
+    });
+    observe::end(header, ty, watched, result.is_ready());
+    result
 }
 
 #[inline(always)]
@@ -102,9 +114,9 @@ fn poll_hook_unmarked<M, F: Future>(
 /// Runs a hook to completion under [`poll_hook`]. A macro rather than an `async fn` so
 /// the hook's future is stored once, in the caller's state, not copied into a callee's.
 macro_rules! run_hook {
-    ($shared:expr, $hook:expr, $fut:expr) => {{
+    ($shared:expr, $hook:expr, $ty:expr, $fut:expr) => {{
         let mut fut = pin!($fut);
-        poll_fn(|cx| poll_hook($shared, $hook, fut.as_mut(), cx)).await
+        poll_fn(|cx| poll_hook($shared, $hook, $ty, fut.as_mut(), cx)).await
     }};
 }
 
@@ -112,9 +124,10 @@ macro_rules! run_hook {
 async fn run_boxed_hook<M, T>(
     shared: &Shared<M>,
     hook: &'static str,
+    ty: &'static str,
     fut: impl Future<Output = T>,
 ) -> Outcome<T> {
-    run_hook!(shared, hook, fut)
+    run_hook!(shared, hook, ty, fut)
 }
 
 /// Undoes a half-done spawn if `pre_start` fails or the spawning future is dropped.
@@ -192,6 +205,7 @@ pub(crate) async fn spawn<A: Actor>(
     let outcome = run_hook!(
         &myself.inner,
         "pre_start",
+        std::any::type_name::<A>(),
         actor.pre_start(myself.clone(), args)
     );
     let state = match outcome {
@@ -207,6 +221,10 @@ pub(crate) async fn spawn<A: Actor>(
     guard.armed = false;
     drop(guard);
     myself.inner.header.set_status(ActorStatus::Running);
+    let tracker = myself.inner.header.system.tracker();
+    if tracker.enabled() {
+        tracker.started(&myself.cell(), std::any::type_name::<A>());
+    }
 
     if let Some(supervisor) = supervisor {
         let cell = myself.cell();
@@ -245,6 +263,10 @@ pub(crate) fn spawn_ready<A: Actor>(
         }),
     };
     myself.inner.header.set_status(ActorStatus::Running);
+    let tracker = myself.inner.header.system.tracker();
+    if tracker.enabled() {
+        tracker.started(&myself.cell(), std::any::type_name::<A>());
+    }
     let guard = AbandonGuard(myself.clone());
     drop(tokio::spawn(run(actor, state, guard)));
     myself
@@ -272,6 +294,7 @@ fn run<A: Actor>(
             let started = run_hook!(
                 guard.shared(),
                 "post_start",
+                std::any::type_name::<A>(),
                 actor.post_start(guard.0.clone(), &mut state)
             );
             if let Some(exit) = started.exit() {
@@ -294,7 +317,8 @@ fn run<A: Actor>(
                             continue;
                         };
                         let hook = actor.handle(guard.0.clone(), msg, &mut state);
-                        match run_hook!(guard.shared(), "handle", hook) {
+                        match run_hook!(guard.shared(), "handle", std::any::type_name::<A>(), hook)
+                        {
                             Outcome::Done(Ok(())) => progress.handled(),
                             Outcome::Killed => break Exit::Killed,
                             failed => {
@@ -323,6 +347,7 @@ fn run<A: Actor>(
                 let outcome = Box::pin(run_boxed_hook(
                     guard.shared(),
                     "handle_supervisor_evt",
+                    std::any::type_name::<A>(),
                     hook,
                 ));
                 if let Some(exit) = outcome.await.exit() {
@@ -385,6 +410,7 @@ impl<M: Send + 'static> Drop for AbandonGuard<M> {
             child.kill();
         }
         let cell = myself.cell();
+        let parent = header.links().supervisor_id();
         if let Some(sup) = header.detach_supervisor() {
             sup.header().remove_child(header.id);
             let killed =
@@ -392,6 +418,16 @@ impl<M: Send + 'static> Drop for AbandonGuard<M> {
             drop(sup.send_event(killed));
         }
         tell_down(&cell, ExitReason::Killed);
+        let tracker = header.system.tracker();
+        if tracker.enabled() {
+            tracker.ended(
+                &cell,
+                parent,
+                Ending::Killed,
+                || "killed (task dropped)".into(),
+                cell.stats(),
+            );
+        }
         header.set_exited();
         drop((msgs, events));
     }
@@ -408,7 +444,7 @@ async fn stop_children<M>(shared: &Shared<M>, children: &[ActorCell], exit: &mut
         };
         let drain = matches!(exit, Exit::Drained);
         let shutdown = shutdown_child(child, policy, drain);
-        if let Outcome::Killed = run_hook!(shared, "stop children", shutdown) {
+        if let Outcome::Killed = run_hook!(shared, "stop children", "", shutdown) {
             *exit = Exit::Killed;
             shutdown_child(child, Shutdown::Brutal, false).await;
         }
@@ -443,6 +479,7 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
         let stopped = run_hook!(
             shared,
             "post_stop",
+            std::any::type_name::<A>(),
             actor.post_stop(myself.clone(), &mut state)
         );
         match (stopped.exit(), exit) {
@@ -472,6 +509,22 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
 
     let cell = myself.cell();
     let (watchers, watching) = header.take_watch();
+    let tracker = header.system.tracker();
+    if tracker.enabled() {
+        let ending = match &exit {
+            Exit::Failed(_) => Ending::Failed,
+            Exit::Killed => Ending::Killed,
+            Exit::Stopped(_) | Exit::Drained => Ending::Stopped,
+        };
+        let parent = supervisor.as_ref().map(ActorCell::id);
+        tracker.ended(
+            &cell,
+            parent,
+            ending,
+            || exit_reason(&exit).to_string(),
+            cell.stats(),
+        );
+    }
     let reason = (!watchers.is_empty()).then(|| exit_reason(&exit));
     match supervisor {
         Some(sup) => {

@@ -52,6 +52,7 @@ struct Inner {
     groups: GroupTable,
     dead_letters: AtomicU64,
     hook: RwLock<Option<Hook>>,
+    tracker: crate::introspect::Tracker,
     /// The node serving this system's remote actors, if any (a weak link: the node owns
     /// the system, not the other way round).
     #[cfg(feature = "remote")]
@@ -69,6 +70,7 @@ impl ActorSystem {
             groups: GroupTable::default(),
             dead_letters: AtomicU64::new(0),
             hook: RwLock::new(None),
+            tracker: crate::introspect::Tracker::default(),
             #[cfg(feature = "remote")]
             distribution: RwLock::new(None),
         }))
@@ -97,6 +99,10 @@ impl ActorSystem {
     /// This system's process groups (the [`pg`](crate::pg) functions, for this system).
     pub fn groups(&self) -> ProcessGroups<'_> {
         ProcessGroups::new(self)
+    }
+
+    pub(crate) fn tracker(&self) -> &crate::introspect::Tracker {
+        &self.0.tracker
     }
 
     pub(crate) fn group_table(&self) -> &GroupTable {
@@ -176,8 +182,7 @@ impl ActorSystem {
         shared.mailbox.add_dead_letters(n);
         let header = &shared.header;
         self.0.dead_letters.fetch_add(n, Ordering::Relaxed);
-        #[cfg(feature = "metrics")]
-        metrics::counter!("ensemble_dead_letters_total").increment(n);
+        self.0.tracker.dead_letters(why, n);
         tracing::debug!(
             target: "ensemble::dead_letters",
             actor = %header.id,

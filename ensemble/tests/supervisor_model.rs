@@ -67,7 +67,9 @@ impl Model {
         // which shuts every child down.
         let now = self.now;
         self.restart_times.push(now);
-        self.restart_times.retain(|t| now - t < PERIOD_MS);
+        // OTP's window is inclusive (`inPeriod`: Now - Then =< Period): a restart exactly
+        // one period old still counts.
+        self.restart_times.retain(|t| now - t <= PERIOD_MS);
         if self.restart_times.len() > self.max_restarts as usize {
             self.alive = false;
             return;

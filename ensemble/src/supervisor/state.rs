@@ -331,8 +331,9 @@ impl SupervisorState {
             match spawn_child(myself, &self.children[j].spec).await {
                 Ok(cell) => {
                     let child = &mut self.children[j];
-                    child.cell = Some(cell);
                     child.restarts += 1;
+                    cell.system().tracker().restarted(&cell, child.restarts);
+                    child.cell = Some(cell);
                     child.started_at = Instant::now();
                     child.pending = None;
                 }

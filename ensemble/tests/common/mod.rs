@@ -87,6 +87,7 @@ impl Actor for Worker {
     ) -> Result<(), ActorProcessingErr> {
         match msg {
             Work::Record(n) => {
+                tracing::info!(target: "test::worker", "{}:{}", self.label, n);
                 self.log.push(format!("{}:{}", self.label, n));
                 seen.push(n);
             }
