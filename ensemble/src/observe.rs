@@ -1,11 +1,11 @@
 //! What the runtime does around a hook when something watches: the busy stamp and
 //! handler time for introspection, and the `actor` and `message` spans for `tracing`.
 //!
-//! The fast path pays one relaxed load of [`ACTIVE`] and one of tracing's global level
-//! per poll of a hook; everything else happens on the cold path, taken only when a
-//! system tracks its actors or DEBUG is enabled somewhere.
+//! The fast path pays one relaxed load of [`WATCHED`] per poll of a hook; everything
+//! else happens on the cold path, taken once the panic hook is installed, a system
+//! tracks its actors, or DEBUG was enabled (in `tracing`) when an actor started.
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::Instant;
 
 use tracing::level_filters::LevelFilter;
@@ -13,18 +13,43 @@ use tracing::level_filters::LevelFilter;
 use crate::cell::Header;
 use crate::introspect::note_busy;
 
-/// Whether any system tracks its actors (set once, never cleared).
-static ACTIVE: AtomicBool = AtomicBool::new(false);
+/// Why hooks take the watched path (bits, set once, never cleared): the panic hook is
+/// installed, a system tracks its actors, spans may be wanted.
+static WATCHED: AtomicU8 = AtomicU8::new(0);
+const PANICS: u8 = 1;
+const TRACKING: u8 = 2;
+const SPANS: u8 = 4;
 
 /// Some system turned introspection on.
 pub(crate) fn activate() {
-    ACTIVE.store(true, Ordering::Relaxed);
+    WATCHED.fetch_or(TRACKING, Ordering::Relaxed);
 }
 
-/// Whether a hook's poll must take the observed path.
+/// The panic hook is installed.
+pub(crate) fn route_panics() {
+    WATCHED.fetch_or(PANICS, Ordering::Relaxed);
+}
+
+/// Whether panics are routed through `tracing` (see `panics`).
+#[inline]
+pub(crate) fn panics_routed() -> bool {
+    WATCHED.load(Ordering::Relaxed) & PANICS != 0
+}
+
+/// Called when an actor starts: if DEBUG is enabled anywhere in `tracing` now, hooks
+/// take the watched path from now on (for the `actor` span). One load and a compare.
+#[inline]
+pub(crate) fn actor_started() {
+    if LevelFilter::current() >= LevelFilter::DEBUG && WATCHED.load(Ordering::Relaxed) & SPANS == 0
+    {
+        WATCHED.fetch_or(SPANS, Ordering::Relaxed);
+    }
+}
+
+/// Whether a hook's poll must take the watched path.
 #[inline(always)]
 pub(crate) fn active() -> bool {
-    ACTIVE.load(Ordering::Relaxed) || LevelFilter::current() >= LevelFilter::DEBUG
+    WATCHED.load(Ordering::Relaxed) != 0
 }
 
 /// What one observed poll started: the clock, and the spans entered.

@@ -36,13 +36,8 @@
 use std::cell::Cell;
 use std::panic::PanicHookInfo;
 use std::sync::Once;
-use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::ActorId;
-
-/// Whether [`install_tracing_hook`] has run: until then, threads are not marked (one
-/// relaxed load per poll of a hook is all it costs).
-static ROUTED: AtomicBool = AtomicBool::new(false);
 
 thread_local! {
     /// The local part of the id of the actor whose code this thread is running now; 0
@@ -50,10 +45,11 @@ thread_local! {
     static CURRENT: Cell<u64> = const { Cell::new(0) };
 }
 
-/// Whether [`install_tracing_hook`] has run.
+/// Whether [`install_tracing_hook`] has run: until then, threads are not marked (one
+/// relaxed load per poll of a hook, shared with introspection's, is all it costs).
 #[inline]
 pub(crate) fn routed() -> bool {
-    ROUTED.load(Ordering::Relaxed)
+    crate::observe::panics_routed()
 }
 
 /// Runs `f` (one poll of one of `actor`'s hooks) with this thread marked as running that
@@ -95,7 +91,7 @@ pub fn install_tracing_hook() {
             Some(actor) => log_actor_panic(actor, info),
             None => previous(info),
         }));
-        ROUTED.store(true, Ordering::Relaxed);
+        crate::observe::route_panics();
     });
 }
 

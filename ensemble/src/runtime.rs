@@ -67,8 +67,8 @@ fn poll_hook<M, F: Future>(
     cx: &mut Context<'_>,
 ) -> Poll<Outcome<F::Output>> {
     // With the panic hook installed (`panics`), introspection on, or DEBUG enabled, the
-    // poll takes the watched path; until then this costs two relaxed loads.
-    if panics::routed() || observe::active() {
+    // poll takes the watched path; until then this costs one relaxed load.
+    if observe::active() {
         return poll_hook_watched(shared, hook, ty, fut, cx);
     }
     poll_hook_unmarked(shared, hook, fut, cx)
@@ -180,6 +180,7 @@ pub(crate) async fn spawn<A: Actor>(
         .or_else(|| supervisor.as_ref().map(ActorCell::system))
         .unwrap_or_else(ActorSystem::global);
     let name: Option<Arc<str>> = name.map(Into::into);
+    observe::actor_started();
     let shared = Arc::new(Shared {
         header: Header::new(ActorId::next_local(), name.clone(), system),
         mailbox: ActorMailbox::new(mailbox),
@@ -509,21 +510,8 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
 
     let cell = myself.cell();
     let (watchers, watching) = header.take_watch();
-    let tracker = header.system.tracker();
-    if tracker.enabled() {
-        let ending = match &exit {
-            Exit::Failed(_) => Ending::Failed,
-            Exit::Killed => Ending::Killed,
-            Exit::Stopped(_) | Exit::Drained => Ending::Stopped,
-        };
-        let parent = supervisor.as_ref().map(ActorCell::id);
-        tracker.ended(
-            &cell,
-            parent,
-            ending,
-            || exit_reason(&exit).to_string(),
-            cell.stats(),
-        );
+    if header.system.tracker().enabled() {
+        track_end(&cell, supervisor.as_ref(), &exit);
     }
     let reason = (!watchers.is_empty()).then(|| exit_reason(&exit));
     match supervisor {
@@ -571,6 +559,24 @@ async fn terminate<A: Actor>(actor: &A, mut state: A::State, myself: ActorRef<A:
     }
     header.set_exited();
     tracing::trace!(target: "ensemble::lifecycle", actor = %header.id, "ended");
+}
+
+/// Tells introspection how `cell` ended (only when it is on: kept out of line).
+#[cold]
+#[inline(never)]
+fn track_end(cell: &ActorCell, supervisor: Option<&ActorCell>, exit: &Exit) {
+    let ending = match exit {
+        Exit::Failed(_) => Ending::Failed,
+        Exit::Killed => Ending::Killed,
+        Exit::Stopped(_) | Exit::Drained => Ending::Stopped,
+    };
+    cell.system().tracker().ended(
+        cell,
+        supervisor.map(ActorCell::id),
+        ending,
+        || exit_reason(exit).to_string(),
+        cell.stats(),
+    );
 }
 
 /// Marks `cell` down: its watchers hear `ActorDown(reason)`, the actors it watched

@@ -109,6 +109,8 @@ impl Tracker {
     }
 
     /// An actor of type `type_name` started (its `pre_start` returned).
+    #[cold]
+    #[inline(never)]
     pub(crate) fn started(&self, cell: &ActorCell, type_name: &'static str) {
         if !self.enabled() {
             return;
@@ -126,6 +128,8 @@ impl Tracker {
     }
 
     /// A supervisor started `cell` as the `restarts`-th restart of one of its children.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn restarted(&self, cell: &ActorCell, restarts: u32) {
         if !self.enabled() {
             return;
@@ -143,6 +147,8 @@ impl Tracker {
 
     /// An actor ended: it leaves the live set for the ended window, its counts go to
     /// its type's totals.
+    #[cold]
+    #[inline(never)]
     pub(crate) fn ended(
         &self,
         cell: &ActorCell,
