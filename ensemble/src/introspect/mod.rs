@@ -317,6 +317,28 @@ impl ActorSystem {
     pub fn snapshot(&self) -> Snapshot {
         self.tracker().snapshot(self)
     }
+
+    /// The live actor with this id, if a snapshot would list it (tracked, named, or in a
+    /// named actor's tree).
+    pub fn actor(&self, id: crate::ActorId) -> Option<ActorCell> {
+        if let Some(t) = lock(&self.tracker().actors).get(&id.local()) {
+            if t.cell.id() == id {
+                return Some(t.cell.clone());
+            }
+        }
+        let mut stack: Vec<ActorCell> = self
+            .registered()
+            .into_iter()
+            .filter_map(|n| self.where_is(n))
+            .collect();
+        while let Some(cell) = stack.pop() {
+            if cell.id() == id {
+                return Some(cell);
+            }
+            stack.extend(cell.children());
+        }
+        None
+    }
 }
 
 /// Handler calls and nanoseconds per actor type, on one thread.
