@@ -33,6 +33,7 @@ const PAGES: &[(&str, &str)] = &[
     ),
     ("guide/applications.md", "crate::guide::applications"),
     ("guide/performance.md", "crate::guide::performance"),
+    ("guide/observability.md", "crate::guide::observability"),
 ];
 
 fn main() {

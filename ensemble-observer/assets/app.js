@@ -65,7 +65,9 @@ function node(actor, byId, rates, actions) {
 }
 
 function rows(table, html) {
-  document.querySelector(`#${table} tbody`).innerHTML = html || "";
+  const columns = document.querySelectorAll(`#${table} thead th`).length;
+  document.querySelector(`#${table} tbody`).innerHTML =
+    html || `<tr class="empty"><td colspan="${columns}" class="hint">none</td></tr>`;
 }
 
 function render(s) {

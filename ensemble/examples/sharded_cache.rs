@@ -17,7 +17,11 @@
 //!
 //! ```text
 //! cargo run --release --example sharded_cache -- [--seconds N] [--writers N] [--shards N] [--capacity N]
+//! cargo run --release --example sharded_cache -- --observe 127.0.0.1:9000   # until Ctrl-C
 //! ```
+//!
+//! With `--observe ADDR` the web observer serves the system at `http://ADDR/` and the
+//! writers keep going until Ctrl-C (then the summary and the check run as usual).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -70,6 +74,7 @@ struct Config {
     writers: u64,
     shards: usize,
     capacity: usize,
+    observe: Option<String>,
 }
 
 fn parse_args() -> Option<Config> {
@@ -78,6 +83,7 @@ fn parse_args() -> Option<Config> {
         writers: 4,
         shards: 4,
         capacity: 1024,
+        observe: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(arg) = args.next() {
@@ -87,24 +93,26 @@ fn parse_args() -> Option<Config> {
             "--writers" => c.writers = value()?.max(1),
             "--shards" => c.shards = value()?.max(1) as usize,
             "--capacity" => c.capacity = value()?.max(1) as usize,
+            "--observe" => c.observe = Some(args.next()?),
             _ => return None,
         }
     }
     Some(c)
 }
 
-/// One writer: puts over its own 1,000 keys until `until`; remembers the last accepted
-/// value of each key (a refused put leaves the previous value in place).
+/// One writer: puts over its own 1,000 keys until `until` (or `stop`); remembers the
+/// last accepted value of each key (a refused put leaves the previous value in place).
 async fn writer(
     id: u64,
     until: Instant,
+    stop: Arc<AtomicBool>,
     cache: ActorRef<PoolMsg<Cache>>,
     attempts: Arc<AtomicU64>,
 ) -> HashMap<String, u64> {
     let mut accepted = HashMap::new();
     for n in 0u64.. {
         if n % 256 == 0 {
-            if Instant::now() >= until {
+            if Instant::now() >= until || stop.load(Ordering::Relaxed) {
                 break;
             }
             tokio::task::yield_now().await;
@@ -129,13 +137,22 @@ USAGE: cargo run --release --example sharded_cache -- [OPTIONS]
   --seconds N   how long to write (3)
   --writers N   concurrent writers (4)
   --shards N    cache shards, one actor each (4)
-  --capacity N  the pool's intake bound; more is refused (1024)";
+  --capacity N  the pool's intake bound; more is refused (1024)
+  --observe ADDR  serve the web observer at http://ADDR/ and write until Ctrl-C";
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let Some(config) = parse_args() else {
         println!("{HELP}");
         return Ok(());
+    };
+    let observer = match &config.observe {
+        Some(addr) => {
+            let observer = ensemble_observer::Observer::bind(addr).start().await?;
+            println!("observer: {} (Ctrl-C to stop)", observer.url());
+            Some(observer)
+        }
+        None => None,
     };
     let spec = PoolSpec::new(config.shards, Routing::ByKey, || (Shard, ())).worker_capacity(256);
     let intake = SpawnOptions::new()
@@ -169,9 +186,23 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         })
     };
 
-    let until = start + Duration::from_secs(config.seconds);
+    let stop = Arc::new(AtomicBool::new(false));
+    let until = if observer.is_some() {
+        // Observed: write until Ctrl-C.
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let _ = tokio::signal::ctrl_c().await;
+            stop.store(true, Ordering::Relaxed);
+        });
+        start + Duration::from_secs(365 * 24 * 3600)
+    } else {
+        start + Duration::from_secs(config.seconds)
+    };
     let writers: Vec<_> = (0..config.writers)
-        .map(|id| tokio::spawn(writer(id, until, cache.clone(), attempts.clone())))
+        .map(|id| {
+            let stop = stop.clone();
+            tokio::spawn(writer(id, until, stop, cache.clone(), attempts.clone()))
+        })
         .collect();
     let mut expected = HashMap::new();
     for w in writers {

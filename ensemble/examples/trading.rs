@@ -9,7 +9,12 @@
 //! ```text
 //! cargo run --example trading
 //! RUST_LOG=ensemble=debug cargo run --example trading   # the supervisor's own logs
+//! cargo run --example trading -- --observe 127.0.0.1:9000  # watch it live, until Ctrl-C
 //! ```
+//!
+//! With `--observe ADDR` the web observer serves the system at `http://ADDR/`, and after
+//! the scripted session orders keep flowing (about 100 a second, a malformed one every 3
+//! seconds, which crashes the risk manager) until Ctrl-C; then the summary.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -171,10 +176,14 @@ impl Actor for Executor {
             ExecMsg::Execute(order, reply) => {
                 let market = market_price(&order.symbol).await?;
                 *executed += 1;
-                println!(
-                    "[executor] {} {} {} at {market:.2}",
-                    order.side, order.quantity, order.symbol
-                );
+                // The scripted session's fills; the endless ones of `--observe` are not
+                // printed (the observer shows the rate).
+                if *executed <= 10 {
+                    println!(
+                        "[executor] {} {} {} at {market:.2}",
+                        order.side, order.quantity, order.symbol
+                    );
+                }
                 reply.send(market)?;
             }
             ExecMsg::Executed(reply) => reply.send(*executed)?,
@@ -284,15 +293,71 @@ fn init_logs() {
         .init();
 }
 
+/// How one submitted order went.
+enum Submitted {
+    Filled(f64),
+    Rejected(String),
+    /// The risk manager crashed on it (and has been restarted since).
+    Crashed,
+}
+
+/// Submits `text` to the risk manager; after a crash, waits for the supervisor to have
+/// restarted it.
+async fn submit(
+    sup: &ActorRef<ensemble::supervisor::SupervisorMsg>,
+    text: &str,
+) -> Result<Submitted, Box<dyn std::error::Error>> {
+    let risk = ActorRef::<RiskMsg>::where_is("risk-manager").ok_or("risk manager not running")?;
+    match risk
+        .call(
+            |r| RiskMsg::Submit(text.to_string(), r),
+            Some(Duration::from_secs(5)),
+        )
+        .await
+    {
+        Ok(Ok(fill)) => Ok(Submitted::Filled(fill)),
+        Ok(Err(why)) => Ok(Submitted::Rejected(why)),
+        Err(CallError::ReplyDropped) => {
+            // Wait for the crashed incarnation to end; the supervisor has then heard of
+            // it, and a round trip to it returns after the restart.
+            risk.wait(Some(Duration::from_secs(5))).await?;
+            sup.which_children().await?;
+            Ok(Submitted::Crashed)
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+const HELP: &str = "trading: a supervised trading system (see the file's docs)
+
+USAGE: cargo run --example trading [-- --observe ADDR]
+
+  --observe ADDR  serve the web observer at http://ADDR/ (e.g. 127.0.0.1:9000) and keep
+                  trading, a malformed order every 3 s, until Ctrl-C
+
+Logs: set RUST_LOG, e.g. RUST_LOG=ensemble=debug";
+
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
-    if std::env::args().any(|a| a == "--help" || a == "-h") {
-        println!(
-            "trading: a supervised trading system (see the file's docs)\n\nUSAGE: cargo run --example trading\nLogs: set RUST_LOG, e.g. RUST_LOG=ensemble=debug"
-        );
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{HELP}");
         return Ok(());
     }
+    let observe = match args.iter().position(|a| a == "--observe") {
+        Some(i) => Some(args.get(i + 1).ok_or("--observe needs an address, e.g. 127.0.0.1:9000")?),
+        None => None,
+    };
     init_logs();
+    // Started first, so that it sees every actor from its start.
+    let observer = match observe {
+        Some(addr) => {
+            let observer = ensemble_observer::Observer::bind(addr).start().await?;
+            println!("observer: {} (Ctrl-C to stop)", observer.url());
+            Some(observer)
+        }
+        None => None,
+    };
     let attempts = Arc::new(AtomicU32::new(0));
     let spec = SupervisorSpec::new(
         SupervisorFlags::new(Strategy::OneForOne).intensity(5, Duration::from_secs(10)),
@@ -332,36 +397,45 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "BUY 60 GLOBEX @ 54.9",
     ];
     let (mut executed, mut rejected) = (0u32, 0u32);
+    let mut submitted = orders.len();
     for (n, text) in orders.iter().enumerate() {
-        let risk =
-            ActorRef::<RiskMsg>::where_is("risk-manager").ok_or("risk manager not running")?;
-        match risk
-            .call(
-                |r| RiskMsg::Submit(text.to_string(), r),
-                Some(Duration::from_secs(5)),
-            )
-            .await
-        {
-            Ok(Ok(fill)) => {
+        match submit(&sup, text).await? {
+            Submitted::Filled(fill) => {
                 executed += 1;
                 println!("[client] order #{} filled at {fill}: {text}", n + 1);
             }
-            Ok(Err(why)) => {
+            Submitted::Rejected(why) => {
                 rejected += 1;
                 println!("[client] order #{} rejected: {why}", n + 1);
             }
-            Err(CallError::ReplyDropped) => {
+            Submitted::Crashed => {
                 rejected += 1;
                 println!(
                     "[client] order #{} rejected: the risk manager crashed on it: {text}",
                     n + 1
                 );
-                // Wait for the crashed incarnation to end; the supervisor has then heard
-                // of it, and a round trip to it returns after the restart.
-                risk.wait(Some(Duration::from_secs(5))).await?;
-                sup.which_children().await?;
             }
-            Err(e) => return Err(e.into()),
+        }
+    }
+
+    if observer.is_some() {
+        println!("[client] trading on until Ctrl-C (a malformed order every 3 s)");
+        let valid: Vec<&str> = orders.iter().copied().filter(|o| parse_order(o).is_ok()).collect();
+        let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
+        let mut tick = tokio::time::interval(Duration::from_millis(10));
+        let first_crash = tokio::time::Instant::now() + Duration::from_secs(3);
+        let mut crash = tokio::time::interval_at(first_crash, Duration::from_secs(3));
+        loop {
+            let text = tokio::select! {
+                _ = &mut ctrl_c => break,
+                _ = crash.tick() => "BUY lots of ACME @ whatever",
+                _ = tick.tick() => valid[submitted % valid.len()],
+            };
+            submitted += 1;
+            match submit(&sup, text).await? {
+                Submitted::Filled(_) => executed += 1,
+                Submitted::Rejected(_) | Submitted::Crashed => rejected += 1,
+            }
         }
     }
 
@@ -379,13 +453,13 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .map(|c| format!("{}={}", c.id, c.restarts))
         .collect();
     println!("restarts: {}", restarts.join(" "));
-    println!(
-        "orders: submitted={} executed={done} rejected={rejected}",
-        orders.len()
-    );
+    println!("orders: submitted={submitted} executed={done} rejected={rejected}");
     assert_eq!(done, executed, "the executor and the client disagree");
 
     sup.stop(None);
     sup_handle.await?;
+    if let Some(observer) = observer {
+        observer.shutdown();
+    }
     Ok(())
 }

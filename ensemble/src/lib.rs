@@ -157,6 +157,8 @@ pub mod guide {
     pub mod applications {}
     #[doc = page!("guide/performance.md")]
     pub mod performance {}
+    #[doc = page!("guide/observability.md")]
+    pub mod observability {}
     #[doc = page!("benchmarks.md")]
     pub mod benchmarks {}
 }
