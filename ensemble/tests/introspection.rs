@@ -244,3 +244,103 @@ async fn dead_letters_by_reason_and_call_timeouts_are_always_counted() {
         Some(2.0)
     );
 }
+
+/// A `metrics` recorder that keeps every counter and gauge, by name and labels.
+#[cfg(feature = "metrics")]
+#[derive(Default)]
+struct Recorded {
+    values: std::sync::Mutex<
+        std::collections::HashMap<String, std::sync::Arc<std::sync::atomic::AtomicU64>>,
+    >,
+}
+
+#[cfg(feature = "metrics")]
+impl Recorded {
+    fn slot(&self, key: &metrics::Key) -> std::sync::Arc<std::sync::atomic::AtomicU64> {
+        let labels: Vec<String> = key
+            .labels()
+            .map(|l| format!("{}={}", l.key(), l.value()))
+            .collect();
+        let name = format!("{}{{{}}}", key.name(), labels.join(","));
+        self.values.lock().unwrap().entry(name).or_default().clone()
+    }
+
+    fn get(&self, name: &str) -> Option<u64> {
+        self.values
+            .lock()
+            .unwrap()
+            .get(name)
+            .map(|v| v.load(std::sync::atomic::Ordering::Relaxed))
+    }
+}
+
+#[cfg(feature = "metrics")]
+impl metrics::Recorder for Recorded {
+    fn describe_counter(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_gauge(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn describe_histogram(
+        &self,
+        _: metrics::KeyName,
+        _: Option<metrics::Unit>,
+        _: metrics::SharedString,
+    ) {
+    }
+    fn register_counter(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Counter {
+        metrics::Counter::from_arc(self.slot(key))
+    }
+    fn register_gauge(&self, key: &metrics::Key, _: &metrics::Metadata<'_>) -> metrics::Gauge {
+        metrics::Gauge::from_arc(self.slot(key))
+    }
+    fn register_histogram(
+        &self,
+        _: &metrics::Key,
+        _: &metrics::Metadata<'_>,
+    ) -> metrics::Histogram {
+        metrics::Histogram::noop()
+    }
+}
+
+#[cfg(feature = "metrics")]
+#[tokio::test]
+async fn publish_metrics_hands_them_to_the_metrics_facade() {
+    let system = ActorSystem::new("facade");
+    system.enable_introspection();
+    let log = Log::default();
+    let (w, _) = Actor::spawn_with(
+        SpawnOptions::new().system(&system),
+        Worker::new("m", &log),
+        (),
+    )
+    .await
+    .unwrap();
+    w.cast(Work::Record(1)).unwrap();
+    w.call(Work::Get, None).await.unwrap();
+    let recorder = Recorded::default();
+    metrics::with_local_recorder(&recorder, || ensemble::introspect::publish_metrics(&system));
+    assert_eq!(
+        recorder.get("ensemble_messages_handled_total{system=facade,type=Worker}"),
+        Some(2)
+    );
+    assert_eq!(
+        recorder.get("ensemble_actors_started_total{system=facade,type=Worker}"),
+        Some(1)
+    );
+    // A gauge holds f64 bits.
+    let alive = recorder
+        .get("ensemble_actors_alive{system=facade,type=Worker}")
+        .unwrap();
+    assert_eq!(f64::from_bits(alive), 1.0);
+    w.stop(None);
+}
