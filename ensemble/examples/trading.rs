@@ -345,7 +345,10 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         return Ok(());
     }
     let observe = match args.iter().position(|a| a == "--observe") {
-        Some(i) => Some(args.get(i + 1).ok_or("--observe needs an address, e.g. 127.0.0.1:9000")?),
+        Some(i) => Some(
+            args.get(i + 1)
+                .ok_or("--observe needs an address, e.g. 127.0.0.1:9000")?,
+        ),
         None => None,
     };
     init_logs();
@@ -420,7 +423,11 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     if observer.is_some() {
         println!("[client] trading on until Ctrl-C (a malformed order every 3 s)");
-        let valid: Vec<&str> = orders.iter().copied().filter(|o| parse_order(o).is_ok()).collect();
+        let valid: Vec<&str> = orders
+            .iter()
+            .copied()
+            .filter(|o| parse_order(o).is_ok())
+            .collect();
         let mut ctrl_c = std::pin::pin!(tokio::signal::ctrl_c());
         let mut tick = tokio::time::interval(Duration::from_millis(10));
         let first_crash = tokio::time::Instant::now() + Duration::from_secs(3);
