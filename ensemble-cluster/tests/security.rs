@@ -25,21 +25,27 @@ async fn a_peer_with_a_certificate_from_another_ca_is_refused_and_backs_up() {
         .await
         .expect("gossip works with the shared secret");
     // Its connection attempts fail the TLS handshake: nothing gets through, the queue
-    // to node-a fills, and then casts come back with the message.
-    let mut refused = None;
-    for n in 0..64 {
-        if let Err(e) = remote.cast(CounterMsg::Add(n)) {
-            refused = Some(e);
-            break;
+    // to node-a fills, and then casts come back with the message. The first `Full` can
+    // come before the proxy has taken its first batch (it runs on the other worker), so
+    // cast until `Full` holds across five polls 10 ms apart: by then the proxy, the writer
+    // queue and the dialer each hold all they can, and nothing frees room again.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let (mut n, mut streak) = (0, 0);
+    while streak < 5 {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "the queue to node-a never filled"
+        );
+        n += 1;
+        match remote.cast(CounterMsg::Add(n)) {
+            Ok(()) => streak = 0,
+            Err(SendError::Full(CounterMsg::Add(back))) => {
+                assert_eq!(back, n, "the refused message comes back");
+                streak += 1;
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+            Err(other) => panic!("expected Full with the message back, got {other:?}"),
         }
-        tokio::task::yield_now().await;
-    }
-    match refused {
-        Some(SendError::Full(CounterMsg::Add(_))) => {}
-        other => panic!(
-            "expected Full with the message back, got {:?}",
-            other.map(|_| ())
-        ),
     }
     // A call on the backed-up ref fails at once, handing the request back.
     match remote.call(CounterMsg::Get, Some(WAIT)).await {
