@@ -446,6 +446,29 @@ pub(crate) static LINKING: Mutex<()> = Mutex::new(());
 pub(crate) struct Shared<M> {
     pub(crate) header: Header,
     pub(crate) mailbox: ActorMailbox<M>,
+    /// A test's message hook (`testing`).
+    #[cfg(feature = "test-util")]
+    pub(crate) hook: crate::testing::HookSlot<M>,
+}
+
+impl<M> Shared<M> {
+    pub(crate) fn new(header: Header, mailbox: ActorMailbox<M>) -> Self {
+        Shared {
+            header,
+            mailbox,
+            #[cfg(feature = "test-util")]
+            hook: Default::default(),
+        }
+    }
+
+    /// Queues a test's request behind the messages queued now (`testing`).
+    #[cfg(feature = "test-util")]
+    pub(crate) fn control(
+        &self,
+        control: crate::testing::Control,
+    ) -> Result<(), crate::testing::Control> {
+        self.mailbox.deliver_control(control)
+    }
 }
 
 /// An actor's mailbox: its messages, and supervision events on the event lane.

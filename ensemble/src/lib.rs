@@ -100,6 +100,8 @@ mod supervision;
 pub mod supervisor;
 mod sync;
 mod system;
+#[cfg(feature = "test-util")]
+pub mod testing;
 mod timers;
 
 pub use actor::Actor;

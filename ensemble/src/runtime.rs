@@ -36,7 +36,7 @@ enum Exit {
 }
 
 /// How a hook ended.
-enum Outcome<T> {
+pub(crate) enum Outcome<T> {
     Done(T),
     Panicked(Panicked),
     Killed,
@@ -121,7 +121,7 @@ macro_rules! run_hook {
 }
 
 /// Runs a boxed hook to completion; for rare paths kept out of the idle task's size.
-async fn run_boxed_hook<M, T>(
+pub(crate) async fn run_boxed_hook<M, T>(
     shared: &Shared<M>,
     hook: &'static str,
     ty: &'static str,
@@ -181,10 +181,10 @@ pub(crate) async fn spawn<A: Actor>(
         .unwrap_or_else(ActorSystem::global);
     let name: Option<Arc<str>> = name.map(Into::into);
     observe::actor_started();
-    let shared = Arc::new(Shared {
-        header: Header::new(ActorId::next_local(), name.clone(), system),
-        mailbox: ActorMailbox::new(mailbox),
-    });
+    let shared = Arc::new(Shared::new(
+        Header::new(ActorId::next_local(), name.clone(), system),
+        ActorMailbox::new(mailbox),
+    ));
     let myself = ActorRef { inner: shared };
     if let Some(name) = name {
         if !myself
@@ -258,10 +258,10 @@ pub(crate) fn spawn_ready<A: Actor>(
     state: A::State,
 ) -> ActorRef<A::Msg> {
     let myself = ActorRef {
-        inner: Arc::new(Shared {
-            header: Header::new(id, None, system),
-            mailbox: ActorMailbox::new(mailbox),
-        }),
+        inner: Arc::new(Shared::new(
+            Header::new(id, None, system),
+            ActorMailbox::new(mailbox),
+        )),
     };
     myself.inner.header.set_status(ActorStatus::Running);
     let tracker = myself.inner.header.system.tracker();
@@ -317,6 +317,23 @@ fn run<A: Actor>(
                         let Some(msg) = batch.pop_front() else {
                             continue;
                         };
+                        #[cfg(feature = "test-util")]
+                        let msg = if guard.shared().hook.is_set() {
+                            let ty = std::any::type_name::<A>();
+                            match Box::pin(crate::testing::intercept(guard.shared(), ty, msg)).await
+                            {
+                                Ok(msg) => msg,
+                                Err(outcome) => {
+                                    progress.handled();
+                                    match outcome.exit() {
+                                        Some(exit) => break exit,
+                                        None => continue,
+                                    }
+                                }
+                            }
+                        } else {
+                            msg
+                        };
                         let hook = actor.handle(guard.0.clone(), msg, &mut state);
                         match run_hook!(guard.shared(), "handle", std::any::type_name::<A>(), hook)
                         {
@@ -340,6 +357,11 @@ fn run<A: Actor>(
                         Some(Signal::Kill) => break Exit::Killed,
                         Some(Signal::Stop(reason)) => break Exit::Stopped(reason),
                         Some(Signal::Event(evt)) => evt,
+                        #[cfg(feature = "test-util")]
+                        Some(Signal::Control(control)) => {
+                            crate::testing::run_control(guard.shared(), control, &mut state);
+                            continue;
+                        }
                     }
                 };
                 // Supervision events are rare; boxing their hook keeps its state (the
@@ -737,15 +759,19 @@ mod size_guard {
     #[test]
     fn idle_actor_stays_small() {
         let myself = ActorRef {
-            inner: Arc::new(Shared {
-                header: Header::new(ActorId::next_local(), None, ActorSystem::global()),
-                mailbox: ActorMailbox::<CounterMsg>::new(Default::default()),
-            }),
+            inner: Arc::new(Shared::new(
+                Header::new(ActorId::next_local(), None, ActorSystem::global()),
+                ActorMailbox::<CounterMsg>::new(Default::default()),
+            )),
         };
         let guard = AbandonGuard(myself.clone());
         let task = run(Counter, 0, guard);
         let task_size = std::mem::size_of_val(&task);
         let shared_size = std::mem::size_of::<Shared<CounterMsg>>();
+        // With `test-util` (on in this crate's tests, through the test kit) the block also
+        // holds the message hook's slot, which a production build has not: count without.
+        #[cfg(feature = "test-util")]
+        let shared_size = shared_size - std::mem::size_of::<crate::testing::HookSlot<CounterMsg>>();
         assert!(
             task_size <= 152,
             "actor task future grew to {task_size} bytes (tokio's task: 384 bytes, not 256)"

@@ -18,6 +18,8 @@
 //! checker (`mailbox::model`).
 
 mod config;
+#[cfg(feature = "test-util")]
+mod control;
 #[cfg(all(test, ensemble_loom))]
 mod model;
 mod wait;
@@ -96,6 +98,9 @@ pub(crate) enum Signal<E> {
     Stop(Option<String>),
     /// An event for the event lane (a supervision event).
     Event(E),
+    /// A test's request (inspect the state, suspend): see `testing`.
+    #[cfg(feature = "test-util")]
+    Control(crate::testing::Control),
 }
 
 /// The result of waiting for work.
@@ -147,6 +152,13 @@ struct Side<E> {
     events: VecDeque<E>,
     waiters: Waiters,
     stop_reason: Option<Box<str>>,
+    /// Tests' requests (`testing`), each with the number of messages queued before it
+    /// still to be taken.
+    #[cfg(feature = "test-util")]
+    controls: VecDeque<(usize, crate::testing::Control)>,
+    /// Suspended by a test: messages wait, signals are still taken.
+    #[cfg(feature = "test-util")]
+    suspended: bool,
 }
 
 impl<E> Default for Side<E> {
@@ -155,6 +167,10 @@ impl<E> Default for Side<E> {
             events: VecDeque::new(),
             waiters: Waiters::default(),
             stop_reason: None,
+            #[cfg(feature = "test-util")]
+            controls: VecDeque::new(),
+            #[cfg(feature = "test-util")]
+            suspended: false,
         }
     }
 }
@@ -606,12 +622,23 @@ impl<M, E> Mailbox<M, E> {
                 return Poll::Ready(Next::Signal(sig));
             }
         }
-        if !slots.msgs.is_empty() {
+        #[cfg(feature = "test-util")]
+        let limit = match slots.due_control() {
+            control::Due::Now(control) => {
+                return Poll::Ready(Next::Signal(Signal::Control(control)));
+            }
+            control::Due::After(limit) => limit,
+        };
+        #[cfg(not(feature = "test-util"))]
+        let limit = usize::MAX;
+        if !slots.msgs.is_empty() && limit > 0 {
             debug_assert!(batch.is_empty());
             match &self.bound {
                 // Unbounded: take everything at once; the lock is not touched again
                 // until the batch is done.
-                None => mem::swap(batch, &mut slots.msgs),
+                None if limit >= slots.msgs.len() => mem::swap(batch, &mut slots.msgs),
+                // Up to a test's request (`testing`).
+                None => batch.extend(slots.msgs.drain(..limit)),
                 // Bounded: one at a time, so the bound and `DropOldest` are exact.
                 Some(bound) => {
                     batch.extend(slots.msgs.pop_front());
@@ -620,13 +647,18 @@ impl<M, E> Mailbox<M, E> {
                     if bound.overflow == Overflow::Wait {
                         slots.on_room(bound.capacity, &mut wakes);
                     }
+                    #[cfg(feature = "test-util")]
+                    slots.taken(batch.len());
                     drop(slots);
                     wakes.wake();
+                    return Poll::Ready(Next::Messages);
                 }
             }
+            #[cfg(feature = "test-util")]
+            slots.taken(batch.len());
             return Poll::Ready(Next::Messages);
         }
-        if slots.closed {
+        if slots.closed && slots.msgs.is_empty() {
             return Poll::Ready(Next::Drained);
         }
         // Parking gives the thread back: the count towards the next yield starts again.
