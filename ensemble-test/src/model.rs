@@ -170,9 +170,27 @@ impl ModelTest {
         match result {
             Ok(()) => {}
             Err(TestError::Fail(why, (setup, ops))) => panic!(
-                "the model and the system disagree: {why}\nminimal case:\n  setup: {setup:?}\n  ops: {ops:?}"
+                "the model and the system disagree: {}\nminimal case:\n  setup: {setup:?}\n  ops: {ops:?}",
+                why.message()
             ),
             Err(TestError::Abort(why)) => panic!("the model test gave up: {why}"),
+        }
+    }
+}
+
+impl ModelTest {
+    /// Runs one given case (a setup and its ops) on a fresh paused runtime: to pin a case
+    /// a run once found as a plain regression test.
+    ///
+    /// # Panics
+    /// If the system and the model disagree.
+    pub fn replay<S: StateMachine>(setup: S::Setup, ops: Vec<S::Op>) {
+        let rt = crate::paused_runtime();
+        if let Err(why) = rt.block_on(run_case::<S>(setup.clone(), ops.clone())) {
+            let why = reason(&why);
+            panic!(
+                "the model and the system disagree: {why}\ncase:\n  setup: {setup:?}\n  ops: {ops:?}"
+            );
         }
     }
 }
@@ -183,7 +201,7 @@ async fn run_case<S: StateMachine>(setup: S::Setup, ops: Vec<S::Op>) -> Result<(
         model
             .check(&system)
             .await
-            .map_err(|e| TestCaseError::fail(format!("after start: {e}")))?;
+            .map_err(|e| TestCaseError::fail(format!("after start: {}", reason(&e))))?;
         for (i, op) in ops.into_iter().enumerate() {
             if model.finished() {
                 break;
@@ -192,15 +210,22 @@ async fn run_case<S: StateMachine>(setup: S::Setup, ops: Vec<S::Op>) -> Result<(
             model
                 .apply(&mut system, op)
                 .await
-                .map_err(|e| TestCaseError::fail(format!("op #{i} ({shown}): {e}")))?;
-            model
-                .check(&system)
-                .await
-                .map_err(|e| TestCaseError::fail(format!("after op #{i} ({shown}): {e}")))?;
+                .map_err(|e| TestCaseError::fail(format!("op #{i} ({shown}): {}", reason(&e))))?;
+            model.check(&system).await.map_err(|e| {
+                TestCaseError::fail(format!("after op #{i} ({shown}): {}", reason(&e)))
+            })?;
         }
         Ok(())
     }
     .await;
     model.stop(system).await;
     checked
+}
+
+/// A case error's text without proptest's "Case failed: " prefix.
+fn reason(e: &TestCaseError) -> String {
+    match e {
+        TestCaseError::Fail(why) => why.message().to_string(),
+        TestCaseError::Reject(why) => format!("rejected: {}", why.message()),
+    }
 }

@@ -4,7 +4,8 @@ use std::fmt::Debug;
 use std::time::Duration;
 
 use ensemble::{
-    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ExitReason, SupervisionEvent,
+    Actor, ActorCell, ActorId, ActorProcessingErr, ActorRef, ExitReason, SpawnOptions,
+    SupervisionEvent,
 };
 use tokio::sync::mpsc;
 use tokio::time::Instant;
@@ -87,20 +88,26 @@ impl<M: Send + 'static> Actor for Probe<M> {
 }
 
 impl<M: Send + 'static> TestProbe<M> {
-    /// Spawns a probe (unnamed, unsupervised, unbounded mailbox).
+    /// Spawns a probe (unnamed, unsupervised, unbounded mailbox, the global system).
     ///
     /// # Panics
     /// If the probe cannot be spawned (only outside a tokio runtime).
     pub async fn spawn() -> TestProbe<M> {
+        TestProbe::spawn_with(SpawnOptions::default()).await
+    }
+
+    /// Spawns a probe with `options`: a name (to stand in for a registered actor the
+    /// code under test looks up), a supervisor, a mailbox bound, an actor system.
+    ///
+    /// # Panics
+    /// If the probe cannot be spawned (the name is taken, say).
+    pub async fn spawn_with(options: SpawnOptions) -> TestProbe<M> {
         let (messages, messages_rx) = mpsc::unbounded_channel();
         let (events, events_rx) = mpsc::unbounded_channel();
-        let (actor, _) = Actor::spawn(
-            None,
-            Probe(std::marker::PhantomData),
-            Sinks { messages, events },
-        )
-        .await
-        .unwrap_or_else(|e| panic!("the test probe could not start: {e}"));
+        let sinks = Sinks { messages, events };
+        let (actor, _) = Actor::spawn_with(options, Probe(std::marker::PhantomData), sinks)
+            .await
+            .unwrap_or_else(|e| panic!("the test probe could not start: {e}"));
         TestProbe {
             actor,
             messages: tokio::sync::Mutex::new(messages_rx),

@@ -51,14 +51,24 @@ impl Debug for Trace {
 }
 
 impl Trace {
-    /// Starts tracing `actor`.
+    /// Starts tracing `actor`, recording each message's `Debug` text.
     pub fn install<M: Debug + Send + 'static>(actor: &ActorRef<M>) -> Trace {
+        Trace::install_with(actor, |msg: &M| format!("{msg:?}"))
+    }
+
+    /// Starts tracing `actor`, recording what `describe` makes of each message (for
+    /// messages without `Debug`, or to keep only what a test compares).
+    pub fn install_with<M: Send + 'static>(
+        actor: &ActorRef<M>,
+        describe: impl Fn(&M) -> String + Send + Sync + 'static,
+    ) -> Trace {
         let seen = Arc::new(Mutex::new(Vec::new()));
         let sink = seen.clone();
         actor.set_message_hook(move |msg: &M| {
+            let line = describe(msg);
             sink.lock()
                 .unwrap_or_else(PoisonError::into_inner)
-                .push(format!("{msg:?}"));
+                .push(line);
             Directive::Handle
         });
         let target = actor.clone();

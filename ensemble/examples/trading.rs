@@ -328,6 +328,28 @@ async fn submit(
     }
 }
 
+/// The supervision tree: the four trading actors, each restarted on its own
+/// (`OneForOne`), at most 5 restarts in 10 s. `attempts` counts the feed's connections.
+fn trading_spec(attempts: Arc<AtomicU32>) -> SupervisorSpec {
+    SupervisorSpec::new(
+        SupervisorFlags::new(Strategy::OneForOne).intensity(5, Duration::from_secs(10)),
+    )
+    .child(ChildSpec::new("order-book", || (OrderBook, ())).name("order-book"))
+    .child(
+        ChildSpec::new("market-feed", move || {
+            (
+                MarketFeed {
+                    attempts: attempts.clone(),
+                },
+                (),
+            )
+        })
+        .name("market-feed"),
+    )
+    .child(ChildSpec::new("risk-manager", || (RiskManager, ())).name("risk-manager"))
+    .child(ChildSpec::new("executor", || (Executor, ())).name("executor"))
+}
+
 const HELP: &str = "trading: a supervised trading system (see the file's docs)
 
 USAGE: cargo run --example trading [-- --observe ADDR]
@@ -361,24 +383,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         }
         None => None,
     };
-    let attempts = Arc::new(AtomicU32::new(0));
-    let spec = SupervisorSpec::new(
-        SupervisorFlags::new(Strategy::OneForOne).intensity(5, Duration::from_secs(10)),
-    )
-    .child(ChildSpec::new("order-book", || (OrderBook, ())).name("order-book"))
-    .child(
-        ChildSpec::new("market-feed", move || {
-            (
-                MarketFeed {
-                    attempts: attempts.clone(),
-                },
-                (),
-            )
-        })
-        .name("market-feed"),
-    )
-    .child(ChildSpec::new("risk-manager", || (RiskManager, ())).name("risk-manager"))
-    .child(ChildSpec::new("executor", || (Executor, ())).name("executor"));
+    let spec = trading_spec(Arc::new(AtomicU32::new(0)));
     let (watchdog, watchdog_handle) = Actor::spawn(Some("watchdog".into()), Watchdog, ()).await?;
     let (sup, sup_handle) = Supervisor::start(Some("trading".into()), spec).await?;
 
@@ -469,4 +474,120 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         observer.shutdown();
     }
     Ok(())
+}
+
+// ---------------------------------------------------------------- tests
+//
+// `cargo test --example trading` (and plain `cargo test`): the trading actors on paused
+// time with the test kit (`ensemble-test`). A probe registered as "watchdog" hears of
+// every crash; a trace and a fault plan look into the executor.
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use ensemble::ExitReason;
+    use ensemble::supervisor::SupervisorMsg;
+    use ensemble_test::{FaultPlan, TestProbe, Trace, paused_runtime, within};
+
+    /// The actors find each other by name, and names are global: one session at a time.
+    static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+    /// Runs `test` on paused time against a started session: the supervisor, and a probe
+    /// standing in for the watchdog (it monitors every trading actor as it starts).
+    fn session<F: Future<Output = ()>>(test: impl FnOnce(ActorRef<SupervisorMsg>, TestProbe<()>) -> F) {
+        let _one = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        paused_runtime().block_on(async {
+            let watchdog =
+                TestProbe::<()>::spawn_with(ensemble::SpawnOptions::default().name("watchdog"))
+                    .await;
+            let attempts = Arc::new(AtomicU32::new(0));
+            let (sup, handle) = Supervisor::start(None, trading_spec(attempts)).await.unwrap();
+            // The feed's first connection is refused: it goes down once and is restarted.
+            let (_, reason) = watchdog.expect_down().await;
+            assert!(
+                matches!(&reason, ExitReason::Failed(why) if why.contains("connection refused")),
+                "{reason}"
+            );
+            let book = ActorRef::<BookMsg>::where_is("order-book").unwrap();
+            book.call(BookMsg::WaitForPrices, Some(Duration::from_secs(5)))
+                .await
+                .unwrap();
+            test(sup.clone(), watchdog).await;
+            sup.stop(None);
+            handle.await.unwrap();
+        });
+    }
+
+    async fn restarts(sup: &ActorRef<SupervisorMsg>) -> Vec<(String, u32)> {
+        let children = sup.which_children().await.unwrap();
+        children.iter().map(|c| (c.id.clone(), c.restarts)).collect()
+    }
+
+    #[test]
+    fn valid_orders_fill_at_the_market_and_nothing_else_goes_down() {
+        session(|sup, watchdog| async move {
+            for (text, market) in [("BUY 100 ACME @ 101.5", 101.0), ("SELL 50 GLOBEX @ 54", 54.5)] {
+                match submit(&sup, text).await.unwrap() {
+                    Submitted::Filled(fill) => assert_eq!(fill, market),
+                    _ => panic!("{text} did not fill"),
+                }
+            }
+            // Paused time: an hour of silence costs nothing.
+            watchdog.expect_no_event(Duration::from_secs(3600)).await;
+            let executor = ActorRef::<ExecMsg>::where_is("executor").unwrap();
+            assert_eq!(executor.inspect(|n: &mut u32| *n).await.unwrap(), 2);
+            let feed_restarted = restarts(&sup).await.into_iter().map(|(_, n)| n).collect::<Vec<_>>();
+            assert_eq!(feed_restarted, [0, 1, 0, 0]);
+        });
+    }
+
+    #[test]
+    fn a_malformed_order_crashes_the_risk_manager_once_and_the_next_order_fills() {
+        session(|sup, watchdog| async move {
+            let risk = ActorRef::<RiskMsg>::where_is("risk-manager").unwrap();
+            assert!(matches!(submit(&sup, "BUY lots of ACME @ whatever").await.unwrap(), Submitted::Crashed));
+            let (id, reason) = watchdog.expect_down().await;
+            assert_eq!(id, risk.id());
+            assert!(matches!(&reason, ExitReason::Failed(why) if why.contains("malformed order")), "{reason}");
+            assert!(matches!(submit(&sup, "SELL 30 ACME @ 101.2").await.unwrap(), Submitted::Filled(_)));
+            assert_eq!(restarts(&sup).await[2], ("risk-manager".into(), 1));
+        });
+    }
+
+    #[test]
+    fn an_order_far_from_the_market_never_reaches_the_executor() {
+        session(|sup, _watchdog| async move {
+            let executor = ActorRef::<ExecMsg>::where_is("executor").unwrap();
+            let trace = Trace::install_with(&executor, |msg: &ExecMsg| match msg {
+                ExecMsg::Execute(order, _) => format!("execute {} {}", order.side, order.symbol),
+                ExecMsg::Executed(_) => "executed?".into(),
+            });
+            assert!(matches!(submit(&sup, "BUY 1 ACME @ 150").await.unwrap(), Submitted::Rejected(_)));
+            assert!(matches!(submit(&sup, "BUY 1 INITECH @ 12.3").await.unwrap(), Submitted::Filled(_)));
+            assert_eq!(trace.messages(), ["execute BUY INITECH"]);
+        });
+    }
+
+    #[test]
+    fn a_stalled_executor_times_the_risk_manager_out_after_a_second_and_it_restarts() {
+        session(|sup, watchdog| async move {
+            let executor = ActorRef::<ExecMsg>::where_is("executor").unwrap();
+            let risk = ActorRef::<RiskMsg>::where_is("risk-manager").unwrap();
+            let faults = FaultPlan::new(1).stall_on(1).install(&executor);
+            // The risk manager's call to the executor times out after 1 s (on the paused
+            // clock: exactly), which fails it; the client's call comes back at once.
+            let ms = Duration::from_millis;
+            let outcome = within(ms(1000)..ms(1001), submit(&sup, "BUY 1 GLOBEX @ 54.5")).await;
+            assert!(matches!(outcome.unwrap(), Submitted::Crashed));
+            assert_eq!(faults.injected(), [(1, "stall".to_string())]);
+            let (id, reason) = watchdog.expect_down().await;
+            assert_eq!(id, risk.id());
+            assert!(matches!(&reason, ExitReason::Failed(why) if why.contains("timed out")), "{reason}");
+            // The hung executor is killed (as an operator would); it is restarted, and
+            // orders fill again.
+            executor.kill();
+            assert_eq!(watchdog.expect_down().await, (executor.id(), ExitReason::Killed));
+            assert!(matches!(submit(&sup, "BUY 1 GLOBEX @ 54.5").await.unwrap(), Submitted::Filled(_)));
+        });
+    }
 }

@@ -1,7 +1,8 @@
 //! A model test of the Supervisor: random sequences of child failures, normal exits,
 //! kills, dynamic child operations and time steps, checked after every step against a
-//! small model of the OTP rules (restart types, strategies, intensity). Time is paused,
-//! so runs are deterministic and sleep-free.
+//! small model of the OTP rules (restart types, strategies, intensity). It runs on the
+//! test kit's `StateMachine` (`ensemble_test::model`): each case on its own paused
+//! runtime, so runs are deterministic and sleep-free.
 
 mod common;
 
@@ -13,6 +14,7 @@ use ensemble::supervisor::{
     SupervisorMsg, SupervisorSpec,
 };
 use ensemble::{ActorRef, ActorStatus, Shutdown};
+use ensemble_test::model::{ModelTest, StateMachine};
 use proptest::prelude::*;
 
 const PERIOD_MS: u64 = 5_000;
@@ -144,49 +146,91 @@ async fn check(sup: &ActorRef<SupervisorMsg>, model: &Model) -> Result<(), TestC
     Ok(())
 }
 
-async fn run_case(
-    strategy: RestartStrategy,
-    max_restarts: u32,
-    initial: Vec<Restart>,
-    ops: Vec<Op>,
-) -> Result<(), TestCaseError> {
-    let log = Log::default();
-    let mut next_id = 0;
-    let mut model = Model {
-        strategy,
-        max_restarts,
-        children: Vec::new(),
-        restart_times: Vec::new(),
-        now: 0,
-        alive: true,
-    };
-    let mut spec = SupervisorSpec::new(
-        SupervisorFlags::new(strategy).intensity(max_restarts, Duration::from_millis(PERIOD_MS)),
-    );
-    for r in initial {
-        let id = format!("c{next_id}");
-        next_id += 1;
-        spec = spec.child(spec_for(&id, r, &log));
-        model.children.push(ModelChild {
-            id,
-            restart: r,
-            running: true,
-            restarts: 0,
-        });
+/// The real system: the supervisor, its children's log, the next child id.
+struct System {
+    sup: ActorRef<SupervisorMsg>,
+    log: Log,
+    next_id: usize,
+}
+
+impl System {
+    fn new_id(&mut self) -> String {
+        self.next_id += 1;
+        format!("c{}", self.next_id - 1)
     }
-    let (sup, _) = Supervisor::start(None, spec)
-        .await
-        .map_err(|e| TestCaseError::fail(e.to_string()))?;
-    check(&sup, &model).await?;
-    for op in ops {
-        if !model.alive {
-            break;
+}
+
+type Setup = (RestartStrategy, u32, Vec<Restart>);
+
+impl StateMachine for Model {
+    type Setup = Setup;
+    type Op = Op;
+    type System = System;
+
+    fn setup() -> impl proptest::strategy::Strategy<Value = Setup> {
+        let restart = || {
+            prop_oneof![
+                Just(Restart::Permanent),
+                Just(Restart::Transient),
+                Just(Restart::Temporary)
+            ]
+        };
+        (
+            prop_oneof![
+                Just(RestartStrategy::OneForOne),
+                Just(RestartStrategy::OneForAll),
+                Just(RestartStrategy::RestForOne)
+            ],
+            0u32..4,
+            proptest::collection::vec(restart(), 1..5),
+        )
+    }
+
+    fn op() -> impl proptest::strategy::Strategy<Value = Op> {
+        op_strategy()
+    }
+
+    async fn start(
+        (strategy, max_restarts, initial): Setup,
+    ) -> Result<(Model, System), TestCaseError> {
+        let log = Log::default();
+        let mut model = Model {
+            strategy,
+            max_restarts,
+            children: Vec::new(),
+            restart_times: Vec::new(),
+            now: 0,
+            alive: true,
+        };
+        let mut spec = SupervisorSpec::new(
+            SupervisorFlags::new(strategy)
+                .intensity(max_restarts, Duration::from_millis(PERIOD_MS)),
+        );
+        for (next_id, r) in initial.into_iter().enumerate() {
+            let id = format!("c{next_id}");
+            spec = spec.child(spec_for(&id, r, &log));
+            model.children.push(ModelChild {
+                id,
+                restart: r,
+                running: true,
+                restarts: 0,
+            });
         }
+        let next_id = model.children.len();
+        let (sup, _) = Supervisor::start(None, spec)
+            .await
+            .map_err(|e| TestCaseError::fail(e.to_string()))?;
+        Ok((model, System { sup, log, next_id }))
+    }
+
+    async fn apply(&mut self, system: &mut System, op: Op) -> Result<(), TestCaseError> {
+        let model = self;
+        let sup = system.sup.clone();
         let n = model.children.len();
         match op {
             Op::Fail(k) | Op::Stop(k) | Op::Kill(k) => {
                 if n == 0 || !model.children[k % n].running {
-                    continue;
+                    return Ok(());
                 }
                 let i = k % n;
                 let cell = sup.which_children().await.unwrap()[i].cell.clone().unwrap();
@@ -209,9 +253,10 @@ async fn run_case(
                 model.child_ended(i, abnormal);
             }
             Op::Start(r) => {
-                let id = format!("c{next_id}");
-                next_id += 1;
-                sup.start_child(spec_for(&id, r, &log)).await.unwrap();
+                let id = system.new_id();
+                sup.start_child(spec_for(&id, r, &system.log))
+                    .await
+                    .unwrap();
                 model.children.push(ModelChild {
                     id,
                     restart: r,
@@ -253,31 +298,40 @@ async fn run_case(
                 tokio::time::advance(Duration::from_millis(ms)).await;
                 model.now += ms;
             }
-            _ => continue,
+            _ => {}
         }
-        check(&sup, &model).await?;
+        Ok(())
     }
-    sup.stop(None);
-    sup.wait(None).await.ok();
-    Ok(())
+
+    async fn check(&self, system: &System) -> Result<(), TestCaseError> {
+        check(&system.sup, self).await
+    }
+
+    fn finished(&self) -> bool {
+        !self.alive
+    }
+
+    async fn stop(self, system: System) {
+        system.sup.stop(None);
+        system.sup.wait(None).await.ok();
+    }
 }
 
-proptest! {
-    #![proptest_config(ProptestConfig { cases: 1000, ..ProptestConfig::default() })]
+#[test]
+fn supervisor_matches_the_otp_model() {
+    ModelTest::new()
+        .cases(1000)
+        .steps(1..25)
+        .regressions(file!())
+        .run::<Model>();
+}
 
-    #[test]
-    fn supervisor_matches_the_otp_model(
-        strategy in prop_oneof![Just(RestartStrategy::OneForOne), Just(RestartStrategy::OneForAll), Just(RestartStrategy::RestForOne)],
-        max_restarts in 0u32..4,
-        initial in proptest::collection::vec(
-            prop_oneof![Just(Restart::Permanent), Just(Restart::Transient), Just(Restart::Temporary)], 1..5),
-        ops in proptest::collection::vec(op_strategy(), 1..25),
-    ) {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_time()
-            .start_paused(true)
-            .build()
-            .unwrap();
-        rt.block_on(run_case(strategy, max_restarts, initial, ops))?;
-    }
+/// A case the model once caught (the inclusive intensity window: two failures exactly
+/// one period apart exceed an intensity of one).
+#[test]
+fn two_failures_exactly_one_period_apart_exceed_intensity_one() {
+    ModelTest::replay::<Model>(
+        (RestartStrategy::OneForOne, 1, vec![Restart::Permanent]),
+        vec![Op::Fail(0), Op::Advance(PERIOD_MS), Op::Fail(0)],
+    );
 }
