@@ -213,6 +213,14 @@ impl<M: Send + 'static> TestProbe<M> {
         }
     }
 
+    /// Waits until the probe has taken every message and event sent to it before this
+    /// call: afterwards [`try_recv`](Self::try_recv) sees them, and "nothing arrived"
+    /// is a fact rather than a timeout (useful on real time).
+    pub async fn flush(&self) {
+        // The probe's own state: the inspection waits behind what was queued before it.
+        let _ = self.actor.inspect(|_: &mut Sinks<M>| ()).await;
+    }
+
     /// The next message if one is waiting now, without waiting.
     pub fn try_recv(&self) -> Option<M> {
         self.messages.try_lock().ok()?.try_recv().ok()
@@ -273,13 +281,14 @@ impl<M: Send + 'static> TestProbe<M> {
         }
     }
 
-    /// The next event must be that a child failed; returns the child and the error's text.
+    /// The next event must be that a child failed; returns the child and the error's text
+    /// with its sources' (`"outer: inner"`, as in [`ExitReason::Failed`]).
     ///
     /// # Panics
     /// If it is another event, or none comes within the default timeout.
     pub async fn expect_failed(&self) -> (ActorCell, String) {
         match self.expect_event(self.timeout).await {
-            SupervisionEvent::ActorFailed(child, err) => (child, err.to_string()),
+            SupervisionEvent::ActorFailed(child, err) => (child, error_text(&*err)),
             other => panic!("expected a child to fail; got {other}"),
         }
     }
@@ -364,4 +373,19 @@ pub async fn within<T>(range: std::ops::Range<Duration>, fut: impl Future<Output
         range.start
     );
     out
+}
+
+/// An error's text and its sources', as `ExitReason::Failed` carries it.
+fn error_text(err: &(dyn std::error::Error + 'static)) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        let part = s.to_string();
+        if !text.contains(&part) {
+            text.push_str(": ");
+            text.push_str(&part);
+        }
+        source = s.source();
+    }
+    text
 }

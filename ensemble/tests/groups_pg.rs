@@ -3,9 +3,12 @@
 
 mod common;
 
-use common::{Log, Work, Worker, next_event, observer};
+use std::time::Duration;
+
+use common::{Log, Work, Worker};
 use ensemble::pg::{self, GroupChange};
 use ensemble::{Actor, ActorCell, SupervisionEvent};
+use ensemble_test::TestProbe;
 
 async fn workers(log: &Log, n: usize) -> Vec<ensemble::ActorRef<Work>> {
     let mut v = Vec::new();
@@ -84,31 +87,34 @@ async fn members_leave_when_they_end_however_they_end() {
 async fn watchers_hear_each_change_once() {
     let log = Log::default();
     let w = workers(&log, 2).await;
-    let (obs, watcher, mut events) = observer().await;
+    let probe = TestProbe::<()>::spawn().await;
+    let watcher = probe.cell();
+    let next = || async { change(probe.expect_event(Duration::from_secs(5)).await) };
     // Watching both the group and its whole scope must not double the events.
     pg::monitor("pg-scope-c", "pg-t3", watcher.clone());
     pg::monitor_scope("pg-scope-c", watcher.clone());
     pg::join_scoped("pg-scope-c", "pg-t3", vec![w[0].cell(), w[1].cell()]);
-    let (joined, scope, group, actors) = change(next_event(&mut events).await);
+    let (joined, scope, group, actors) = next().await;
     assert!(joined);
     assert_eq!((scope.as_str(), group.as_str()), ("pg-scope-c", "pg-t3"));
     assert_eq!(actors, vec![w[0].cell(), w[1].cell()]);
     w[0].stop_and_wait(None, None).await.unwrap();
-    let (joined, _, _, actors) = change(next_event(&mut events).await);
+    let (joined, _, _, actors) = next().await;
     assert!(!joined);
     assert_eq!(actors, vec![w[0].cell()]);
     // Another group in the same scope reaches the scope watcher only.
     pg::join_scoped("pg-scope-c", "pg-other", vec![w[1].cell()]);
-    let (_, _, group, _) = change(next_event(&mut events).await);
+    let (_, _, group, _) = next().await;
     assert_eq!(group, "pg-other");
-    obs.call(common::ObserverMsg::Ping, None).await.unwrap();
-    assert!(events.try_recv().is_err(), "no duplicates");
+    // No duplicates (a flush: everything sent so far has been taken).
+    probe.flush().await;
+    probe.expect_no_event(Duration::ZERO).await;
     // After demonitor, nothing more.
     pg::demonitor("pg-scope-c", "pg-t3", &watcher);
     pg::demonitor_scope("pg-scope-c", &watcher);
     pg::leave_scoped("pg-scope-c", "pg-t3", vec![w[1].cell()]);
-    obs.call(common::ObserverMsg::Ping, None).await.unwrap();
-    assert!(events.try_recv().is_err());
+    probe.flush().await;
+    probe.expect_no_event(Duration::ZERO).await;
 }
 
 /// Logs every note it is sent.
@@ -181,9 +187,9 @@ impl Actor for FailsAfterJoining {
 
 #[tokio::test]
 async fn an_actor_that_fails_to_start_leaves_its_groups_and_tells_its_watchers() {
-    let (_obs, watcher, mut events) = observer().await;
+    let probe = TestProbe::<()>::spawn().await;
     assert!(
-        Actor::spawn(None, FailsAfterJoining(watcher), ())
+        Actor::spawn(None, FailsAfterJoining(probe.cell()), ())
             .await
             .is_err()
     );
@@ -192,10 +198,8 @@ async fn an_actor_that_fails_to_start_leaves_its_groups_and_tells_its_watchers()
         !pg::which_scopes().contains(&"pg-scope-f".to_string()),
         "empty scopes are pruned"
     );
-    match next_event(&mut events).await {
-        SupervisionEvent::ActorDown(_, ensemble::ExitReason::Failed(why)) => {
-            assert!(why.contains("start"))
-        }
+    match probe.expect_down().await {
+        (_, ensemble::ExitReason::Failed(why)) => assert!(why.contains("start")),
         other => panic!("unexpected {other:?}"),
     }
 }

@@ -3,29 +3,31 @@
 
 mod common;
 
-use common::{Log, Work, Worker, error_chain, next_event, observer};
+use std::time::Duration;
+
+use common::{Log, Work, Worker};
 use ensemble::{
     Actor, ActorCell, ActorProcessingErr, ActorRef, ActorStatus, BoxedStateError, SupervisionEvent,
     registry,
 };
+use ensemble_test::TestProbe;
 
-#[tokio::test]
+const SEC: Duration = Duration::from_secs(1);
+
+#[tokio::test(start_paused = true)]
 async fn actor_started_is_the_first_event_then_terminated_with_reason() {
-    let log = Log::default();
-    let (_obs, sup, mut events) = observer().await;
-    let (w, _) = Actor::spawn_linked(None, Worker::new("c", &log), (), sup.clone())
+    let probe = TestProbe::<()>::spawn().await;
+    let sup = probe.cell();
+    let (w, _) = Actor::spawn_linked(None, Worker::new("c", &Log::default()), (), sup.clone())
         .await
         .unwrap();
-    match next_event(&mut events).await {
-        SupervisionEvent::ActorStarted(cell) => assert_eq!(cell.id(), w.id()),
-        other => panic!("unexpected {other:?}"),
-    }
+    assert_eq!(probe.expect_started().await.id(), w.id());
     assert_eq!(w.cell().supervisor(), Some(sup.clone()));
     assert_eq!(sup.children(), vec![w.cell()]);
     w.cast(Work::Record(3)).unwrap();
     assert_eq!(w.call(Work::Get, None).await.unwrap(), vec![3]);
     w.stop(Some("bye".into()));
-    match next_event(&mut events).await {
+    match probe.expect_event(SEC).await {
         SupervisionEvent::ActorTerminated(cell, Some(mut state), Some(reason)) => {
             assert_eq!(cell, w.cell());
             assert_eq!(reason, "bye");
@@ -48,7 +50,7 @@ async fn actor_started_is_the_first_event_then_terminated_with_reason() {
     );
 }
 
-/// A parent with default supervision, itself supervised by the test's observer.
+/// A parent with default supervision, itself supervised by a test probe.
 struct Parent;
 
 impl Actor for Parent {
@@ -60,12 +62,14 @@ impl Actor for Parent {
     }
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_failed_child_fails_its_parent_by_default() {
     let log = Log::default();
-    let (_obs, sup, mut events) = observer().await;
-    let (parent, parent_handle) = Actor::spawn_linked(None, Parent, (), sup).await.unwrap();
-    let _ = next_event(&mut events).await; // parent started
+    let sup = TestProbe::<()>::spawn().await;
+    let (parent, _) = Actor::spawn_linked(None, Parent, (), sup.cell())
+        .await
+        .unwrap();
+    sup.expect_started().await;
     let (child, _) = Actor::spawn_linked(
         Some("sl-failing-child".into()),
         Worker::new("fc", &log),
@@ -75,69 +79,54 @@ async fn a_failed_child_fails_its_parent_by_default() {
     .await
     .unwrap();
     child.cast(Work::Fail("disk full".into())).unwrap();
-    parent_handle.await.unwrap();
+    let (cell, chain) = sup.expect_failed().await;
+    assert_eq!(cell, parent.cell());
+    assert!(chain.contains("sl-failing-child"), "{chain}");
+    assert!(chain.contains("disk full"), "{chain}");
     assert_eq!(parent.status(), ActorStatus::Stopped);
-    match next_event(&mut events).await {
-        SupervisionEvent::ActorFailed(cell, err) => {
-            assert_eq!(cell, parent.cell());
-            let chain = error_chain(&*err);
-            assert!(chain.contains("sl-failing-child"), "{chain}");
-            assert!(chain.contains("disk full"), "{chain}");
-        }
-        other => panic!("unexpected {other:?}"),
-    }
     assert!(log.contains("fc:post_stop"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_child_that_stops_normally_is_ignored_by_default() {
-    let log = Log::default();
     let (parent, _) = Actor::spawn(None, Parent, ()).await.unwrap();
     let (child, child_handle) =
-        Actor::spawn_linked(None, Worker::new("n", &log), (), parent.cell())
+        Actor::spawn_linked(None, Worker::new("n", &Log::default()), (), parent.cell())
             .await
             .unwrap();
     child.stop(None);
     child_handle.await.unwrap();
-    // The event has been delivered (it overtakes this call, which is queued after it).
-    let (kid, _) = Actor::spawn(None, Worker::new("probe", &log), ())
-        .await
-        .unwrap();
-    kid.call(Work::Get, None).await.unwrap();
+    // The event was queued before this inspection, and events go first: handled by now.
+    parent.inspect(|_: &mut ()| ()).await.unwrap();
     assert_eq!(parent.status(), ActorStatus::Running);
     assert!(parent.cell().children().is_empty());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn a_panic_is_reported_as_actor_failed_with_its_message_after_post_stop() {
     let log = Log::default();
-    let (_obs, sup, mut events) = observer().await;
-    let (w, _) = Actor::spawn_linked(None, Worker::new("p", &log), (), sup)
+    let sup = TestProbe::<()>::spawn().await;
+    let (w, _) = Actor::spawn_linked(None, Worker::new("p", &log), (), sup.cell())
         .await
         .unwrap();
-    let _ = next_event(&mut events).await;
+    sup.expect_started().await;
     w.cast(Work::Panic("boom 42".into())).unwrap();
-    match next_event(&mut events).await {
-        SupervisionEvent::ActorFailed(cell, err) => {
-            assert_eq!(cell, w.cell());
-            assert!(err.to_string().contains("boom 42"), "{err}");
-            // post_stop ran before the supervisor heard of the failure.
-            assert!(log.contains("p:post_stop"));
-        }
-        other => panic!("unexpected {other:?}"),
-    }
+    let (cell, error) = sup.expect_failed().await;
+    assert_eq!(cell, w.cell());
+    assert!(error.contains("boom 42"), "{error}");
+    // post_stop ran before the supervisor heard of the failure.
+    assert!(log.contains("p:post_stop"));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn killed_child_reports_killed_without_state() {
-    let log = Log::default();
-    let (_obs, sup, mut events) = observer().await;
-    let (w, _) = Actor::spawn_linked(None, Worker::new("kk", &log), (), sup)
+    let sup = TestProbe::<()>::spawn().await;
+    let (w, _) = Actor::spawn_linked(None, Worker::new("kk", &Log::default()), (), sup.cell())
         .await
         .unwrap();
-    let _ = next_event(&mut events).await;
+    sup.expect_started().await;
     w.kill();
-    match next_event(&mut events).await {
+    match sup.expect_event(SEC).await {
         SupervisionEvent::ActorTerminated(_, state, Some(reason)) => {
             assert!(state.is_none());
             assert_eq!(reason, "killed");
@@ -325,30 +314,29 @@ async fn a_name_is_released_before_the_supervisor_hears_so_it_can_respawn_it() {
     assert_eq!(registry::where_is(&name).unwrap().id(), respawned.id());
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn join_handle_resolves_after_the_supervisor_was_told() {
-    let log = Log::default();
-    let (obs, sup, mut events) = observer().await;
-    let (w, handle) = Actor::spawn_linked(None, Worker::new("j", &log), (), sup)
+    let sup = TestProbe::<()>::spawn().await;
+    let (w, handle) = Actor::spawn_linked(None, Worker::new("j", &Log::default()), (), sup.cell())
         .await
         .unwrap();
-    let _ = next_event(&mut events).await;
+    sup.expect_started().await;
     w.stop(None);
     handle.await.unwrap();
-    // The event was queued before the handle resolved, and events overtake messages, so
-    // it is already forwarded once a round trip through the observer completes.
-    obs.call(common::ObserverMsg::Ping, None).await.unwrap();
+    // The event was queued before the handle resolved: the probe has it after a flush,
+    // without waiting.
+    sup.flush().await;
     assert!(matches!(
-        events.try_recv(),
-        Ok(SupervisionEvent::ActorTerminated(..))
+        sup.expect_event(Duration::ZERO).await,
+        SupervisionEvent::ActorTerminated(cell, ..) if cell == w.cell()
     ));
 }
 
-#[tokio::test]
+#[tokio::test(start_paused = true)]
 async fn link_and_unlink_by_hand() {
-    let log = Log::default();
-    let (_obs, sup, mut events) = observer().await;
-    let (w, _) = Actor::spawn(None, Worker::new("l", &log), ())
+    let probe = TestProbe::<()>::spawn().await;
+    let sup = probe.cell();
+    let (w, _) = Actor::spawn(None, Worker::new("l", &Log::default()), ())
         .await
         .unwrap();
     w.cell().link(sup.clone());
@@ -358,10 +346,7 @@ async fn link_and_unlink_by_hand() {
     assert!(sup.children().is_empty());
     w.cell().link(sup.clone());
     w.stop(None);
-    assert!(matches!(
-        next_event(&mut events).await,
-        SupervisionEvent::ActorTerminated(..)
-    ));
+    assert_eq!(probe.expect_terminated().await.0, w.cell());
 }
 
 #[tokio::test]
