@@ -34,6 +34,7 @@ const PAGES: &[(&str, &str)] = &[
     ("guide/applications.md", "crate::guide::applications"),
     ("guide/performance.md", "crate::guide::performance"),
     ("guide/observability.md", "crate::guide::observability"),
+    ("guide/testing.md", "crate::guide::testing"),
 ];
 
 fn main() {

@@ -316,7 +316,7 @@ impl<M: Send + 'static> TestProbe<M> {
         }
     }
 
-    /// [`within`](crate::within), as a method (Akka's `probe.within`).
+    /// The free function [`within`] as a method (Akka's `probe.within`).
     pub async fn within<T>(
         &self,
         range: std::ops::Range<Duration>,

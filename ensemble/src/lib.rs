@@ -161,6 +161,8 @@ pub mod guide {
     pub mod performance {}
     #[doc = page!("guide/observability.md")]
     pub mod observability {}
+    #[doc = page!("guide/testing.md")]
+    pub mod testing {}
     #[doc = page!("benchmarks.md")]
     pub mod benchmarks {}
 }
