@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Log, Work, Worker, hang, next_event, observer};
+use common::{Log, Work, Worker, hang};
 use ensemble::pool::{Pool, PoolSpec, Routing};
 use ensemble::supervisor::{
     Backoff, ChildSpec, IntensityExceeded, Supervisor, SupervisorFlags, SupervisorMsg,
@@ -15,6 +15,7 @@ use ensemble::{
     Actor, ActorRef, ActorStatus, CallError, MailboxConfig, Overflow, SendError, Shutdown,
     SpawnError, SpawnOptions, SupervisionEvent,
 };
+use ensemble_test::TestProbe;
 
 fn flaky(log: &Log) -> ChildSpec {
     let log = log.clone();
@@ -41,11 +42,13 @@ async fn intensity_zero_fails_on_the_first_restart_whatever_the_period() {
         Duration::MAX,
     ] {
         let log = Log::default();
-        let (_obs, top, mut events) = observer().await;
+        let top = TestProbe::<()>::spawn().await;
         let flags = SupervisorFlags::default().intensity(0, period);
         let spec = SupervisorSpec::new(flags).child(flaky(&log));
-        let (sup, handle) = Supervisor::start_linked(None, spec, top).await.unwrap();
-        let _ = next_event(&mut events).await; // started
+        let (sup, handle) = Supervisor::start_linked(None, spec, top.cell())
+            .await
+            .unwrap();
+        top.expect_started().await;
         fail_child(&sup).await;
         // The child's end reached the supervisor's event lane before `wait` returned, and
         // events overtake this request: a supervisor that restarted would answer it.
@@ -54,7 +57,7 @@ async fn intensity_zero_fails_on_the_first_restart_whatever_the_period() {
             "period {period:?}: the child was restarted"
         );
         handle.await.unwrap();
-        match next_event(&mut events).await {
+        match top.expect_event(Duration::from_secs(1)).await {
             SupervisionEvent::ActorFailed(_, err) => {
                 let e = err.downcast_ref::<IntensityExceeded>();
                 assert_eq!(e.map(|e| e.max_restarts), Some(0), "period {period:?}");
@@ -85,19 +88,18 @@ async fn restarts_in_one_instant_all_count() {
     // Paused time does not move here, so every restart happens at the same instant: a
     // 1 ns period still sees all of them.
     let log = Log::default();
-    let (_obs, top, mut events) = observer().await;
+    let top = TestProbe::<()>::spawn().await;
     let flags = SupervisorFlags::default().intensity(2, Duration::from_nanos(1));
     let spec = SupervisorSpec::new(flags).child(flaky(&log));
-    let (sup, handle) = Supervisor::start_linked(None, spec, top).await.unwrap();
-    let _ = next_event(&mut events).await;
+    let (sup, handle) = Supervisor::start_linked(None, spec, top.cell())
+        .await
+        .unwrap();
+    top.expect_started().await;
     for _ in 0..3 {
         fail_child(&sup).await;
     }
     handle.await.unwrap();
-    assert!(matches!(
-        next_event(&mut events).await,
-        SupervisionEvent::ActorFailed(..)
-    ));
+    top.expect_failed().await;
     assert_eq!(
         log.snapshot()
             .iter()

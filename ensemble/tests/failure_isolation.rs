@@ -79,19 +79,15 @@ impl Actor for PanicIn {
 #[tokio::test]
 async fn panics_in_post_start_and_post_stop_are_reported_as_failures() {
     for hook in ["post_start", "post_stop"] {
-        let (_obs, sup, mut events) = common::observer().await;
-        let (a, _) = Actor::spawn_linked(None, PanicIn(hook), (), sup)
+        let sup = ensemble_test::TestProbe::<()>::spawn().await;
+        let (a, _) = Actor::spawn_linked(None, PanicIn(hook), (), sup.cell())
             .await
             .unwrap();
-        let _ = common::next_event(&mut events).await;
+        sup.expect_started().await;
         if hook == "post_stop" {
             a.stop(None);
         }
-        match common::next_event(&mut events).await {
-            ensemble::SupervisionEvent::ActorFailed(_, err) => {
-                assert!(err.to_string().contains(&format!("in {hook}")), "{err}")
-            }
-            other => panic!("{hook}: unexpected {other:?}"),
-        }
+        let (_, error) = sup.expect_failed().await;
+        assert!(error.contains(&format!("in {hook}")), "{hook}: {error}");
     }
 }

@@ -192,18 +192,22 @@ async fn dropping_every_ref_does_not_stop_an_actor() {
 #[tokio::test]
 async fn an_aborted_actor_task_releases_its_name_and_tells_its_supervisor() {
     let log = Log::default();
-    let (_obs, sup, mut events) = common::observer().await;
-    let (w, handle) =
-        Actor::spawn_linked(Some("lh-aborted".into()), Worker::new("ab", &log), (), sup)
-            .await
-            .unwrap();
-    let _ = common::next_event(&mut events).await;
+    let sup = ensemble_test::TestProbe::<()>::spawn().await;
+    let (w, handle) = Actor::spawn_linked(
+        Some("lh-aborted".into()),
+        Worker::new("ab", &log),
+        (),
+        sup.cell(),
+    )
+    .await
+    .unwrap();
+    sup.expect_started().await;
     handle.abort();
     assert!(handle.await.unwrap_err().is_cancelled());
     assert!(registry::where_is("lh-aborted").is_none());
     assert_eq!(w.status(), ActorStatus::Stopped);
     w.wait(None).await.unwrap();
-    match common::next_event(&mut events).await {
+    match sup.expect_event(std::time::Duration::from_secs(1)).await {
         ensemble::SupervisionEvent::ActorTerminated(cell, None, Some(reason)) => {
             assert_eq!(cell.id(), w.id());
             assert_eq!(reason, "killed");

@@ -6,10 +6,9 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Log, Work, Worker, block, next_event, observer, poll_once};
-use ensemble::{
-    Actor, ActorStatus, MailboxConfig, Overflow, SendError, SpawnOptions, SupervisionEvent, node,
-};
+use common::{Log, Work, Worker, block, poll_once};
+use ensemble::{Actor, ActorStatus, MailboxConfig, Overflow, SendError, SpawnOptions, node};
+use ensemble_test::TestProbe;
 
 async fn bounded(
     label: &str,
@@ -195,17 +194,17 @@ async fn handled_lags_a_busy_actor_by_less_than_128_and_is_exact_once_idle() {
 async fn a_flood_never_blocks_stop_kill_or_supervision_events() {
     for signal in ["stop", "kill", "event"] {
         let log = Log::default();
-        let (_obs, sup, mut events) = observer().await;
+        let sup = TestProbe::<()>::spawn().await;
         let (w, handle) = Actor::spawn_with(
             SpawnOptions::new()
                 .capacity(4, Overflow::Wait)
-                .supervisor(sup),
+                .supervisor(sup.cell()),
             Worker::new("fl", &log),
             (),
         )
         .await
         .unwrap();
-        let _ = next_event(&mut events).await;
+        sup.expect_started().await;
         let gate = block(&w).await;
         // Fill the mailbox and leave senders blocked on it.
         let senders: Vec<_> = (0..8)
@@ -235,10 +234,7 @@ async fn a_flood_never_blocks_stop_kill_or_supervision_events() {
         if signal == "event" {
             // Default supervision: the failed child failed the flooded actor, ahead of its
             // queued messages.
-            assert!(matches!(
-                next_event(&mut events).await,
-                SupervisionEvent::ActorFailed(..)
-            ));
+            sup.expect_failed().await;
         }
         for s in senders {
             s.await.unwrap(); // every blocked sender was released (with Ok or Closed)

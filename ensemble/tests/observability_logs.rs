@@ -73,21 +73,24 @@ fn an_ending_actor_runs_post_stop_then_releases_its_name_then_tells_its_supervis
     let ids2 = ids.clone();
     let events = run_captured(async move {
         let log = Log::default();
-        let (_obs, sup, mut evts) = common::observer().await;
+        let sup = ensemble_test::TestProbe::<()>::spawn().await;
         for (i, fail) in [false, true].into_iter().enumerate() {
             let name = format!("ol-order-{i}");
             let (w, handle) =
-                Actor::spawn_linked(Some(name), Worker::new("o", &log), (), sup.clone())
+                Actor::spawn_linked(Some(name), Worker::new("o", &log), (), sup.cell())
                     .await
                     .unwrap();
             ids2.lock().unwrap().push(w.id());
-            let _ = common::next_event(&mut evts).await;
+            sup.expect_started().await;
             if fail {
                 w.cast(Work::Fail("x".into())).unwrap();
+                handle.await.unwrap();
+                sup.expect_failed().await;
             } else {
                 w.stop(None);
+                handle.await.unwrap();
+                sup.expect_terminated().await;
             }
-            handle.await.unwrap();
         }
     });
     for id in ids.lock().unwrap().iter() {

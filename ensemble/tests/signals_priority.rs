@@ -2,7 +2,10 @@
 
 mod common;
 
-use common::{Log, Work, Worker, block, hang, next_event, observer};
+use common::{Log, Work, Worker, block, hang};
+use ensemble_test::TestProbe;
+
+const SEC: std::time::Duration = std::time::Duration::from_secs(1);
 use tokio::sync::oneshot;
 
 /// Queues a blocking message followed by `then` before the actor runs (the test runtime
@@ -100,14 +103,11 @@ async fn a_message_accepted_while_a_stop_is_in_flight_is_a_dead_letter() {
 #[tokio::test]
 async fn drain_handles_everything_queued_then_stops_and_refuses_later_casts() {
     let log = Log::default();
-    let (obs, sup, mut events) = observer().await;
-    let (w, handle) = Actor::spawn_linked(None, Worker::new("d", &log), (), sup)
+    let sup = TestProbe::<()>::spawn().await;
+    let (w, handle) = Actor::spawn_linked(None, Worker::new("d", &log), (), sup.cell())
         .await
         .unwrap();
-    assert!(matches!(
-        next_event(&mut events).await,
-        SupervisionEvent::ActorStarted(_)
-    ));
+    sup.expect_started().await;
     let gate = block(&w).await;
     for n in 1..=5 {
         w.cast(Work::Record(n)).unwrap();
@@ -139,22 +139,21 @@ async fn drain_handles_everything_queued_then_stops_and_refuses_later_casts() {
             "d:post_stop"
         ]
     );
-    match next_event(&mut events).await {
+    match sup.expect_event(SEC).await {
         SupervisionEvent::ActorTerminated(_, Some(_), None) => {}
         other => panic!("unexpected {other:?}"),
     }
     assert_eq!(w.cell().dead_letters(), 0);
-    drop(obs);
 }
 
 #[tokio::test]
 async fn kill_abandons_the_running_handler_and_skips_post_stop() {
     let log = Log::default();
-    let (_obs, sup, mut events) = observer().await;
-    let (w, handle) = Actor::spawn_linked(None, Worker::new("k", &log), (), sup)
+    let sup = TestProbe::<()>::spawn().await;
+    let (w, handle) = Actor::spawn_linked(None, Worker::new("k", &log), (), sup.cell())
         .await
         .unwrap();
-    let _ = next_event(&mut events).await;
+    sup.expect_started().await;
     hang(&w).await;
     w.cast(Work::Record(1)).unwrap();
     w.kill();
@@ -162,7 +161,7 @@ async fn kill_abandons_the_running_handler_and_skips_post_stop() {
     assert!(!log.contains("k:hang-resumed"));
     assert!(!log.contains("k:1"));
     assert!(!log.contains("k:post_stop"));
-    match next_event(&mut events).await {
+    match sup.expect_event(SEC).await {
         SupervisionEvent::ActorTerminated(_, None, Some(reason)) => assert_eq!(reason, "killed"),
         other => panic!("unexpected {other:?}"),
     }

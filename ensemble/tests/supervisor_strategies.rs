@@ -4,12 +4,13 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Log, Work, Worker, hang, next_event, observer};
+use common::{Log, Work, Worker, hang};
 use ensemble::supervisor::{
     Backoff, ChildInfo, ChildSpec, IntensityExceeded, Restart, Strategy, Supervisor,
     SupervisorFlags, SupervisorMsg, SupervisorSpec,
 };
 use ensemble::{ActorId, ActorRef, ActorStatus, SupervisionEvent};
+use ensemble_test::TestProbe;
 
 fn worker(id: &'static str, log: &Log) -> ChildSpec {
     let log = log.clone();
@@ -190,13 +191,13 @@ async fn restart_types_decide_who_comes_back() {
 #[tokio::test]
 async fn exceeding_the_intensity_stops_every_child_and_fails_the_supervisor_naming_the_child() {
     let log = Log::default();
-    let (_obs, top, mut events) = observer().await;
+    let top = TestProbe::<()>::spawn().await;
     let flags = SupervisorFlags::new(Strategy::OneForOne).intensity(2, Duration::from_secs(5));
     let s = SupervisorSpec::new(flags)
         .child(worker("steady", &log))
         .child(worker("crashy", &log));
-    let (sup, handle) = Supervisor::start_linked(None, s, top).await.unwrap();
-    let _ = next_event(&mut events).await; // started
+    let (sup, handle) = Supervisor::start_linked(None, s, top.cell()).await.unwrap();
+    top.expect_started().await;
     end_child(&sup, 1, "fail").await;
     end_child(&sup, 1, "fail").await;
     let steady = children(&sup).await[0].cell.clone().unwrap();
@@ -209,7 +210,7 @@ async fn exceeding_the_intensity_stops_every_child_and_fails_the_supervisor_nami
     assert_eq!(sup.status(), ActorStatus::Stopped);
     assert_eq!(steady.status(), ActorStatus::Stopped);
     assert!(log.contains("steady:post_stop"));
-    match next_event(&mut events).await {
+    match top.expect_event(Duration::from_secs(1)).await {
         SupervisionEvent::ActorFailed(cell, err) => {
             assert_eq!(cell.id(), sup.id());
             let e = err

@@ -1,14 +1,14 @@
-//! Test helpers: a scriptable worker actor, a shared log and an observer that forwards
-//! every supervision event to the test through a channel (an explicit acknowledgement:
-//! no test sleeps to wait for anything).
+//! Test helpers: a scriptable worker actor and a shared log. Supervision events are
+//! recorded by the test kit's probes (`ensemble_test::TestProbe`): no test sleeps to
+//! wait for anything.
 #![allow(dead_code, unreachable_pub, missing_docs)]
 
 pub mod capture;
 
 use std::sync::{Arc, Mutex};
 
-use ensemble::{Actor, ActorCell, ActorProcessingErr, ActorRef, RpcReplyPort, SupervisionEvent};
-use tokio::sync::{mpsc, oneshot};
+use ensemble::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+use tokio::sync::oneshot;
 
 /// A log shared between actors and the test.
 #[derive(Clone, Default)]
@@ -141,65 +141,6 @@ pub async fn hang(worker: &ActorRef<Work>) {
         .cast(Work::Hang(tx))
         .unwrap_or_else(|_| panic!("worker closed"));
     rx.await.expect("worker never started the hanging handler");
-}
-
-/// An actor that forwards every supervision event to the test.
-pub struct Observer;
-
-pub enum ObserverMsg {
-    Ping(RpcReplyPort<()>),
-}
-
-impl Actor for Observer {
-    type Msg = ObserverMsg;
-    type State = mpsc::UnboundedSender<SupervisionEvent>;
-    type Arguments = mpsc::UnboundedSender<SupervisionEvent>;
-
-    async fn pre_start(
-        &self,
-        _: ActorRef<ObserverMsg>,
-        tx: Self::Arguments,
-    ) -> Result<Self::State, ActorProcessingErr> {
-        Ok(tx)
-    }
-
-    async fn handle(
-        &self,
-        _: ActorRef<ObserverMsg>,
-        msg: ObserverMsg,
-        _: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        let ObserverMsg::Ping(reply) = msg;
-        reply.send(())?;
-        Ok(())
-    }
-
-    async fn handle_supervisor_evt(
-        &self,
-        _: ActorRef<ObserverMsg>,
-        evt: SupervisionEvent,
-        tx: &mut Self::State,
-    ) -> Result<(), ActorProcessingErr> {
-        let _ = tx.send(evt);
-        Ok(())
-    }
-}
-
-/// Spawns an observer; returns its cell (to pass as a supervisor) and the event stream.
-pub async fn observer() -> (
-    ActorRef<ObserverMsg>,
-    ActorCell,
-    mpsc::UnboundedReceiver<SupervisionEvent>,
-) {
-    let (tx, rx) = mpsc::unbounded_channel();
-    let (obs, _) = Actor::spawn(None, Observer, tx).await.expect("observer");
-    let cell = obs.cell();
-    (obs, cell, rx)
-}
-
-/// The next event, or a panic naming what was expected.
-pub async fn next_event(rx: &mut mpsc::UnboundedReceiver<SupervisionEvent>) -> SupervisionEvent {
-    rx.recv().await.expect("observer ended")
 }
 
 /// The full text of an error and its sources.
