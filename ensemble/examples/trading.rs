@@ -494,14 +494,20 @@ mod tests {
 
     /// Runs `test` on paused time against a started session: the supervisor, and a probe
     /// standing in for the watchdog (it monitors every trading actor as it starts).
-    fn session<F: Future<Output = ()>>(test: impl FnOnce(ActorRef<SupervisorMsg>, TestProbe<()>) -> F) {
-        let _one = SERIAL.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+    fn session<F: Future<Output = ()>>(
+        test: impl FnOnce(ActorRef<SupervisorMsg>, TestProbe<()>) -> F,
+    ) {
+        let _one = SERIAL
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         paused_runtime().block_on(async {
             let watchdog =
                 TestProbe::<()>::spawn_with(ensemble::SpawnOptions::default().name("watchdog"))
                     .await;
             let attempts = Arc::new(AtomicU32::new(0));
-            let (sup, handle) = Supervisor::start(None, trading_spec(attempts)).await.unwrap();
+            let (sup, handle) = Supervisor::start(None, trading_spec(attempts))
+                .await
+                .unwrap();
             // The feed's first connection is refused: it goes down once and is restarted.
             let (_, reason) = watchdog.expect_down().await;
             assert!(
@@ -520,13 +526,19 @@ mod tests {
 
     async fn restarts(sup: &ActorRef<SupervisorMsg>) -> Vec<(String, u32)> {
         let children = sup.which_children().await.unwrap();
-        children.iter().map(|c| (c.id.clone(), c.restarts)).collect()
+        children
+            .iter()
+            .map(|c| (c.id.clone(), c.restarts))
+            .collect()
     }
 
     #[test]
     fn valid_orders_fill_at_the_market_and_nothing_else_goes_down() {
         session(|sup, watchdog| async move {
-            for (text, market) in [("BUY 100 ACME @ 101.5", 101.0), ("SELL 50 GLOBEX @ 54", 54.5)] {
+            for (text, market) in [
+                ("BUY 100 ACME @ 101.5", 101.0),
+                ("SELL 50 GLOBEX @ 54", 54.5),
+            ] {
                 match submit(&sup, text).await.unwrap() {
                     Submitted::Filled(fill) => assert_eq!(fill, market),
                     _ => panic!("{text} did not fill"),
@@ -536,7 +548,11 @@ mod tests {
             watchdog.expect_no_event(Duration::from_secs(3600)).await;
             let executor = ActorRef::<ExecMsg>::where_is("executor").unwrap();
             assert_eq!(executor.inspect(|n: &mut u32| *n).await.unwrap(), 2);
-            let feed_restarted = restarts(&sup).await.into_iter().map(|(_, n)| n).collect::<Vec<_>>();
+            let feed_restarted = restarts(&sup)
+                .await
+                .into_iter()
+                .map(|(_, n)| n)
+                .collect::<Vec<_>>();
             assert_eq!(feed_restarted, [0, 1, 0, 0]);
         });
     }
@@ -545,11 +561,20 @@ mod tests {
     fn a_malformed_order_crashes_the_risk_manager_once_and_the_next_order_fills() {
         session(|sup, watchdog| async move {
             let risk = ActorRef::<RiskMsg>::where_is("risk-manager").unwrap();
-            assert!(matches!(submit(&sup, "BUY lots of ACME @ whatever").await.unwrap(), Submitted::Crashed));
+            assert!(matches!(
+                submit(&sup, "BUY lots of ACME @ whatever").await.unwrap(),
+                Submitted::Crashed
+            ));
             let (id, reason) = watchdog.expect_down().await;
             assert_eq!(id, risk.id());
-            assert!(matches!(&reason, ExitReason::Failed(why) if why.contains("malformed order")), "{reason}");
-            assert!(matches!(submit(&sup, "SELL 30 ACME @ 101.2").await.unwrap(), Submitted::Filled(_)));
+            assert!(
+                matches!(&reason, ExitReason::Failed(why) if why.contains("malformed order")),
+                "{reason}"
+            );
+            assert!(matches!(
+                submit(&sup, "SELL 30 ACME @ 101.2").await.unwrap(),
+                Submitted::Filled(_)
+            ));
             assert_eq!(restarts(&sup).await[2], ("risk-manager".into(), 1));
         });
     }
@@ -562,8 +587,14 @@ mod tests {
                 ExecMsg::Execute(order, _) => format!("execute {} {}", order.side, order.symbol),
                 ExecMsg::Executed(_) => "executed?".into(),
             });
-            assert!(matches!(submit(&sup, "BUY 1 ACME @ 150").await.unwrap(), Submitted::Rejected(_)));
-            assert!(matches!(submit(&sup, "BUY 1 INITECH @ 12.3").await.unwrap(), Submitted::Filled(_)));
+            assert!(matches!(
+                submit(&sup, "BUY 1 ACME @ 150").await.unwrap(),
+                Submitted::Rejected(_)
+            ));
+            assert!(matches!(
+                submit(&sup, "BUY 1 INITECH @ 12.3").await.unwrap(),
+                Submitted::Filled(_)
+            ));
             assert_eq!(trace.messages(), ["execute BUY INITECH"]);
         });
     }
@@ -582,12 +613,21 @@ mod tests {
             assert_eq!(faults.injected(), [(1, "stall".to_string())]);
             let (id, reason) = watchdog.expect_down().await;
             assert_eq!(id, risk.id());
-            assert!(matches!(&reason, ExitReason::Failed(why) if why.contains("timed out")), "{reason}");
+            assert!(
+                matches!(&reason, ExitReason::Failed(why) if why.contains("timed out")),
+                "{reason}"
+            );
             // The hung executor is killed (as an operator would); it is restarted, and
             // orders fill again.
             executor.kill();
-            assert_eq!(watchdog.expect_down().await, (executor.id(), ExitReason::Killed));
-            assert!(matches!(submit(&sup, "BUY 1 GLOBEX @ 54.5").await.unwrap(), Submitted::Filled(_)));
+            assert_eq!(
+                watchdog.expect_down().await,
+                (executor.id(), ExitReason::Killed)
+            );
+            assert!(matches!(
+                submit(&sup, "BUY 1 GLOBEX @ 54.5").await.unwrap(),
+                Submitted::Filled(_)
+            ));
         });
     }
 }
