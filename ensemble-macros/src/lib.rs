@@ -7,6 +7,8 @@
 
 use proc_macro::TokenStream;
 
+mod actor;
+
 /// An identity attribute: returns the item it decorates unchanged.
 ///
 /// Accepted on `impl Actor for …` blocks for source compatibility with code written for
@@ -23,6 +25,89 @@ use proc_macro::TokenStream;
 #[proc_macro_attribute]
 pub fn async_trait(_attr: TokenStream, item: TokenStream) -> TokenStream {
     item
+}
+
+/// Writes an actor's message enum and its `Actor` impl from an `impl` block of handler
+/// methods, one per message (the shape of ractor's `#[actor]`).
+///
+/// `#[actor(message = [pub] enum Name, state = State, arguments = Args)]` on
+/// `impl MyActor { ... }` (`state` and `arguments` default to `()`; `crate_path =
+/// ::ensemble` if the crate is renamed). Inside:
+///
+/// - `pre_start` (required), and `post_start`, `post_stop`, `handle_supervisor_evt` if
+///   wanted, written exactly as in an `impl Actor`;
+/// - a method marked `#[message(Variant)]` or `#[message(Variant(field, ...))]` becomes
+///   the variant `Variant(types...)`, each field typed by the method's parameter of that
+///   name; the method's other parameters are the actor's `ActorRef` and its state
+///   (`&State` or `&mut State`), recognised by type. A method with a return type returns a
+///   `Result` whose error fails the actor;
+/// - a method marked `#[rpc(Variant(field, ...))]` becomes `Variant(types..., RpcReplyPort<R>)`
+///   where `R` is its return type, which is sent back (a caller that gave up is ignored);
+///   call it with `actor.call(Name::Variant, timeout)` or `call_t!`;
+/// - `async` methods are awaited; doc comments become the variants' docs; everything else
+///   stays in the `impl` as written.
+///
+/// ```
+/// use ensemble::{Actor, ActorProcessingErr, ActorRef, call_t};
+///
+/// struct Counter;
+///
+/// #[ensemble::actor(message = enum CounterMessage, state = i64, arguments = i64)]
+/// impl Counter {
+///     async fn pre_start(&self, _: ActorRef<CounterMessage>, start: i64) -> Result<i64, ActorProcessingErr> {
+///         Ok(start)
+///     }
+///
+///     /// Adds `amount`.
+///     #[ensemble::message(Add(amount))]
+///     fn add(&self, amount: i64, count: &mut i64) {
+///         *count += amount;
+///     }
+///
+///     /// The current count.
+///     #[ensemble::rpc(Read)]
+///     fn read(&self, count: &i64) -> i64 {
+///         *count
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (counter, _) = Actor::spawn(None, Counter, 10).await.unwrap();
+/// counter.cast(CounterMessage::Add(5)).unwrap();
+/// assert_eq!(call_t!(counter, CounterMessage::Read, 100).unwrap(), 15);
+/// # }
+/// ```
+#[proc_macro_attribute]
+pub fn actor(attr: TokenStream, item: TokenStream) -> TokenStream {
+    match actor::expand(attr.into(), item.into()) {
+        Ok(tokens) => tokens.into(),
+        Err(e) => e.to_compile_error().into(),
+    }
+}
+
+/// Marks a handler method inside an [`macro@actor`] impl: `#[message(Variant(field, ...))]`.
+/// Alone, it is an error.
+#[proc_macro_attribute]
+pub fn message(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    outside("message", item)
+}
+
+/// Marks a request-reply handler inside an [`macro@actor`] impl:
+/// `#[rpc(Variant(field, ...))]`. Alone, it is an error.
+#[proc_macro_attribute]
+pub fn rpc(_attr: TokenStream, item: TokenStream) -> TokenStream {
+    outside("rpc", item)
+}
+
+fn outside(name: &str, item: TokenStream) -> TokenStream {
+    let msg = format!(
+        "`#[{name}]` marks a handler method inside an `#[actor(...)]` impl block; put \
+         `#[ensemble::actor(message = enum Name, ...)]` on the impl"
+    );
+    let mut out: proc_macro2::TokenStream = quote::quote!(::core::compile_error!(#msg););
+    out.extend(proc_macro2::TokenStream::from(item));
+    out.into()
 }
 
 /// Derives `ensemble::remote::RemoteMessage` for a message type that also derives serde's

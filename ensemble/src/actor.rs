@@ -182,3 +182,26 @@ pub trait Actor: Sized + Send + Sync + 'static {
         crate::runtime::spawn(options, handler, startup_args)
     }
 }
+
+/// Spawns an unnamed actor built by `A::default()`: `Actor::spawn(None, A::default(),
+/// args)` (ractor's `ractor::spawn`).
+///
+/// # Errors
+/// As [`Actor::spawn`].
+pub async fn spawn<A: Actor + Default>(
+    args: A::Arguments,
+) -> Result<(ActorRef<A::Msg>, JoinHandle<()>), SpawnError> {
+    A::spawn(None, A::default(), args).await
+}
+
+/// Spawns an actor built by `A::default()` under `name`: `Actor::spawn(Some(name),
+/// A::default(), args)` (ractor's `ractor::spawn_named`).
+///
+/// # Errors
+/// As [`Actor::spawn`].
+pub async fn spawn_named<A: Actor + Default>(
+    name: String,
+    args: A::Arguments,
+) -> Result<(ActorRef<A::Msg>, JoinHandle<()>), SpawnError> {
+    A::spawn(Some(name), A::default(), args).await
+}

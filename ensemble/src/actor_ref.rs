@@ -257,6 +257,19 @@ impl ActorCell {
     pub fn into_ref<M: Send + 'static>(self) -> Option<ActorRef<M>> {
         self.downcast::<M>().map(|inner| ActorRef { inner })
     }
+
+    /// Casts `message` to this actor, if its message type is `M`: a typed send through the
+    /// untyped handle (ractor's `ActorCell::send_message`).
+    ///
+    /// # Errors
+    /// [`SendError::WrongType`] with the message if the actor takes another type;
+    /// otherwise as [`ActorRef::cast`].
+    pub fn send_message<M: Send + 'static>(&self, message: M) -> Result<(), SendError<M>> {
+        match self.downcast::<M>() {
+            Some(inner) => ActorRef { inner }.cast(message),
+            None => Err(SendError::WrongType(message)),
+        }
+    }
 }
 
 impl<M: Send + 'static> From<ActorRef<M>> for ActorCell {

@@ -40,13 +40,16 @@ pub enum SendError<M> {
     Closed(M),
     /// The receiver's mailbox is bounded and full.
     Full(M),
+    /// The receiver does not take messages of this type (possible only through an untyped
+    /// [`ActorCell`](crate::ActorCell), e.g. [`ActorCell::send_message`](crate::ActorCell::send_message)).
+    WrongType(M),
 }
 
 impl<M> SendError<M> {
     /// Takes the undelivered message back.
     pub fn into_inner(self) -> M {
         match self {
-            SendError::Closed(m) | SendError::Full(m) => m,
+            SendError::Closed(m) | SendError::Full(m) | SendError::WrongType(m) => m,
         }
     }
 
@@ -66,6 +69,7 @@ impl<M> fmt::Debug for SendError<M> {
         match self {
             SendError::Closed(_) => f.write_str("Closed(..)"),
             SendError::Full(_) => f.write_str("Full(..)"),
+            SendError::WrongType(_) => f.write_str("WrongType(..)"),
         }
     }
 }
@@ -79,6 +83,11 @@ impl<M> fmt::Display for SendError<M> {
             SendError::Full(_) => {
                 f.write_str("the receiving actor's mailbox is full; retry later or wait for room")
             }
+            SendError::WrongType(_) => write!(
+                f,
+                "the receiving actor does not take messages of type `{}`",
+                std::any::type_name::<M>()
+            ),
         }
     }
 }
@@ -93,6 +102,7 @@ where
         match (self, other) {
             (SendError::Closed(a), SendError::Closed(b)) => a == b,
             (SendError::Full(a), SendError::Full(b)) => a == b,
+            (SendError::WrongType(a), SendError::WrongType(b)) => a == b,
             _ => false,
         }
     }

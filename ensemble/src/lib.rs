@@ -78,7 +78,11 @@
 mod actor;
 mod actor_ref;
 mod cell;
+mod compat;
+pub mod concurrency;
+mod derived;
 mod errors;
+mod family;
 mod id;
 pub mod introspect;
 mod macros;
@@ -93,7 +97,7 @@ pub mod port;
 pub mod registry;
 #[cfg(feature = "remote")]
 pub mod remote;
-mod rpc;
+pub mod rpc;
 mod runtime;
 mod stream;
 mod supervision;
@@ -102,20 +106,26 @@ mod sync;
 mod system;
 #[cfg(feature = "test-util")]
 pub mod testing;
-mod timers;
+pub mod timers;
 
-pub use actor::Actor;
+pub use actor::{Actor, spawn, spawn_named};
 pub use actor_ref::ActorRef;
 pub use cell::{ActorCell, ActorStatus, Shutdown};
-pub use ensemble_macros::async_trait;
+#[allow(deprecated)]
+pub use compat::{
+    ActorName, ActorRegistryErr, BoxedDowncastErr, MessagingErr, RactorErr, SpawnErr,
+};
+pub use derived::DerivedActorRef;
+pub use ensemble_macros::{actor, async_trait, message, rpc};
 pub use errors::{CallError, RemoteError, SendError, SpawnError, WaitTimeout};
 pub use id::ActorId;
 pub use mailbox::{MailboxConfig, MailboxStats, Overflow};
 pub use options::SpawnOptions;
+pub use port::OutputPort;
 pub use rpc::RpcReplyPort;
 pub use supervision::{BoxedState, BoxedStateError, ExitReason, SupervisionEvent};
 pub use system::ActorSystem;
-pub use timers::TimerHandle;
+pub use timers::{TimerHandle, TimerMessage};
 
 /// The error a hook returns to fail its actor. Anything that implements
 /// `std::error::Error + Send + Sync` converts into it with `?`, as do `String` and `&str`.

@@ -20,7 +20,7 @@
 //! }
 //! let (printer, _) = Actor::spawn(None, Printer, ()).await.unwrap();
 //! let prices: OutputPort<f64> = OutputPort::new();
-//! let sub = prices.subscribe(&printer, |p| Some(format!("price {p}")), SlowPolicy::DropAndCount);
+//! let sub = prices.subscribe_with(&printer, |p| Some(format!("price {p}")), SlowPolicy::DropAndCount);
 //! prices.publish(101.5);
 //! assert_eq!(sub.delivered(), 1);
 //! # }
@@ -176,8 +176,24 @@ impl<T: Clone + Send + 'static> OutputPort<T> {
     }
 
     /// Subscribes `actor`: each published value goes through `map` (`None` skips it) and
+    /// is cast to the actor; for a full mailbox, the default [`SlowPolicy`] (drop and
+    /// count). The same shape as ractor's `OutputPort::subscribe`.
+    pub fn subscribe<M, F>(&self, actor: ActorRef<M>, map: F) -> Subscription
+    where
+        M: Send + 'static,
+        F: Fn(T) -> Option<M> + Send + Sync + 'static,
+    {
+        self.subscribe_with(&actor, map, SlowPolicy::default())
+    }
+
+    /// Subscribes `actor`: each published value goes through `map` (`None` skips it) and
     /// is cast to the actor, a full mailbox handled by `policy`.
-    pub fn subscribe<M, F>(&self, actor: &ActorRef<M>, map: F, policy: SlowPolicy) -> Subscription
+    pub fn subscribe_with<M, F>(
+        &self,
+        actor: &ActorRef<M>,
+        map: F,
+        policy: SlowPolicy,
+    ) -> Subscription
     where
         M: Send + 'static,
         F: Fn(T) -> Option<M> + Send + Sync + 'static,

@@ -73,14 +73,20 @@ impl TimerHandle {
 impl<M: Send + 'static> ActorRef<M> {
     /// Casts `message` after `delay`. If the actor ends first, the message is dropped and
     /// counted as a dead letter.
-    pub fn send_after(&self, delay: Duration, message: M) -> TimerHandle {
+    ///
+    /// `message` is the message itself, or a closure that makes it when the timer fires
+    /// (`|| Msg::Tick`, as ractor's `send_after` takes).
+    pub fn send_after<T, K>(&self, delay: Duration, message: T) -> TimerHandle
+    where
+        T: TimerMessage<M, K>,
+    {
         let actor = self.clone();
         // Deadlines are fixed now, not when the timer task first runs.
         let deadline = far_instant(delay);
         TimerHandle(tokio::spawn(async move {
             tokio::select! {
                 _ = tokio::time::sleep_until(deadline) => {
-                    match actor.cast(message) {
+                    match actor.cast(message.into_message()) {
                         Ok(()) => {}
                         // Counted as rejected by the mailbox.
                         Err(SendError::Full(_)) => {
@@ -123,8 +129,14 @@ impl<M: Send + 'static> ActorRef<M> {
         }))
     }
 
+    /// Stops the actor after `delay` (as [`stop`](Self::stop), with no reason; ractor's
+    /// and Erlang's `exit_after`). [`stop_after`](Self::stop_after) gives a reason.
+    pub fn exit_after(&self, delay: Duration) -> TimerHandle {
+        self.stop_after(delay, None)
+    }
+
     /// Stops the actor with `reason` after `delay` (as [`stop`](Self::stop)).
-    pub fn exit_after(&self, delay: Duration, reason: Option<String>) -> TimerHandle {
+    pub fn stop_after(&self, delay: Duration, reason: Option<String>) -> TimerHandle {
         let actor = self.clone();
         let deadline = far_instant(delay);
         TimerHandle(tokio::spawn(async move {
@@ -145,5 +157,38 @@ impl<M: Send + 'static> ActorRef<M> {
                 _ = actor.inner.header.exited() => {}
             }
         }))
+    }
+}
+
+/// What [`ActorRef::send_after`] takes: the message itself, or a closure that makes it
+/// when the timer fires. `K` tells the two apart (`Value` or `Closure`) and is inferred;
+/// code never names it.
+pub trait TimerMessage<M, K>: Send + 'static {
+    /// The message to cast.
+    fn into_message(self) -> M;
+}
+
+/// [`TimerMessage`]'s marker for a message given as itself.
+#[derive(Debug)]
+pub enum Value {}
+
+/// [`TimerMessage`]'s marker for a message made by a closure.
+#[derive(Debug)]
+pub enum Closure {}
+
+impl<M: Send + 'static> TimerMessage<M, Value> for M {
+    #[inline]
+    fn into_message(self) -> M {
+        self
+    }
+}
+
+impl<M, F> TimerMessage<M, Closure> for F
+where
+    F: FnOnce() -> M + Send + 'static,
+{
+    #[inline]
+    fn into_message(self) -> M {
+        self()
     }
 }

@@ -258,7 +258,7 @@ async fn timers_at_zero_fire_at_once_and_an_interval_of_zero_ticks_every_millise
     let (stopped, h1) = Actor::spawn(None, Worker::new("ea", &log), ())
         .await
         .unwrap();
-    stopped.exit_after(Duration::ZERO, None);
+    stopped.exit_after(Duration::ZERO);
     h1.await.unwrap();
     assert!(log.contains("ea:post_stop"));
     let (killed, h2) = Actor::spawn(None, Worker::new("ka", &log), ())

@@ -19,9 +19,9 @@ async fn published_values_reach_every_subscriber_through_its_map() {
     let a = worker(&log, "pa", SpawnOptions::new()).await;
     let b = worker(&log, "pb", SpawnOptions::new()).await;
     let port: OutputPort<u32> = OutputPort::new();
-    let sa = port.subscribe(&a, |n| Some(Work::Record(n)), SlowPolicy::DropAndCount);
+    let sa = port.subscribe_with(&a, |n| Some(Work::Record(n)), SlowPolicy::DropAndCount);
     // b only wants even values.
-    let sb = port.subscribe(
+    let sb = port.subscribe_with(
         &b,
         |n| (n % 2 == 0).then_some(Work::Record(n * 10)),
         SlowPolicy::DropAndCount,
@@ -46,8 +46,8 @@ async fn a_slow_subscriber_misses_values_but_every_miss_is_counted() {
     .await;
     let fast = worker(&log, "fast", SpawnOptions::new()).await;
     let port: OutputPort<u32> = OutputPort::new();
-    let s_slow = port.subscribe(&slow, |n| Some(Work::Record(n)), SlowPolicy::DropAndCount);
-    let s_fast = port.subscribe(&fast, |n| Some(Work::Record(n)), SlowPolicy::DropAndCount);
+    let s_slow = port.subscribe_with(&slow, |n| Some(Work::Record(n)), SlowPolicy::DropAndCount);
+    let s_fast = port.subscribe_with(&fast, |n| Some(Work::Record(n)), SlowPolicy::DropAndCount);
     let gate = block(&slow).await;
     for n in 1..=5 {
         port.publish(n);
@@ -66,7 +66,7 @@ async fn backpressure_waits_for_room_and_loses_nothing() {
     let log = Log::default();
     let slow = worker(&log, "bp", SpawnOptions::new().capacity(1, Overflow::Wait)).await;
     let port: OutputPort<u32> = OutputPort::new();
-    let sub = port.subscribe(&slow, |n| Some(Work::Record(n)), SlowPolicy::Backpressure);
+    let sub = port.subscribe_with(&slow, |n| Some(Work::Record(n)), SlowPolicy::Backpressure);
     let publisher = {
         let port = port.clone();
         tokio::spawn(async move {
@@ -89,8 +89,8 @@ async fn ended_and_unsubscribed_subscribers_are_removed() {
     let a = worker(&log, "ga", SpawnOptions::new()).await;
     let b = worker(&log, "gb", SpawnOptions::new()).await;
     let port: OutputPort<u32> = OutputPort::new();
-    port.subscribe(&a, |n| Some(Work::Record(n)), SlowPolicy::DropAndCount);
-    let sb = port.subscribe(&b, |n| Some(Work::Record(n)), SlowPolicy::DropAndCount);
+    port.subscribe_with(&a, |n| Some(Work::Record(n)), SlowPolicy::DropAndCount);
+    let sb = port.subscribe_with(&b, |n| Some(Work::Record(n)), SlowPolicy::DropAndCount);
     a.stop_and_wait(None, None).await.unwrap();
     assert_eq!(port.publish(1), 1);
     assert_eq!(port.subscribers(), 1, "the ended subscriber was removed");

@@ -79,7 +79,7 @@ async fn exit_after_stops_and_kill_after_kills_at_the_given_time() {
     let (b, hb) = Actor::spawn(None, Worker::new("ka", &log), ())
         .await
         .unwrap();
-    let _s = a.exit_after(Duration::from_secs(3), Some("time is up".into()));
+    let _s = a.stop_after(Duration::from_secs(3), Some("time is up".into()));
     let _k = b.kill_after(Duration::from_secs(5));
     let start = Instant::now();
     ha.await.unwrap();

@@ -313,6 +313,42 @@ impl<M, E> Mailbox<M, E> {
         pushed
     }
 
+    /// Like [`push`](Self::push) for a message of another type `N` that becomes an `M` by
+    /// `convert`: the checks come first, so a refusal hands back the `N` itself; the
+    /// conversion runs under the lock only when the message will be queued (or shed by a
+    /// `Drop*` policy, as `push` sheds).
+    pub(crate) fn push_with<N>(
+        &self,
+        msg: N,
+        convert: impl FnOnce(N) -> M,
+    ) -> Result<Pushed<M>, Refused<N>> {
+        let mut slots = self.lock();
+        if slots.closed {
+            return Err(Refused::Closed(msg));
+        }
+        if let Some(bound) = &self.bound {
+            let refuses = matches!(bound.overflow, Overflow::Reject | Overflow::Wait);
+            if refuses && slots.msgs.len() + slots.held() >= bound.capacity {
+                bound.rejected.fetch_add(1, Ordering::Relaxed);
+                return Err(Refused::Full(msg));
+            }
+        }
+        let pushed = match self.admit(&mut slots, convert(msg), true) {
+            Ok(pushed) => pushed,
+            // Not reached (checked above); were it, the message would be counted shed.
+            Err(Refused::Closed(m) | Refused::Full(m)) => Pushed::Shed(Some(m)),
+        };
+        let waker = match &pushed {
+            Pushed::Shed(_) if self.sheds_newest() => None,
+            _ => slots.waker.take(),
+        };
+        drop(slots);
+        if let Some(w) = waker {
+            w.wake();
+        }
+        Ok(pushed)
+    }
+
     /// Queues `msg` if the mailbox is open and has room (slots held for waiting senders
     /// count as taken), else applies the bound's policy. A refusal for lack of room is
     /// counted as a rejection only if `count_full` (a sender about to wait has not been
