@@ -145,7 +145,7 @@ fn ractors_examples_build_and_run_on_ensemble_with_only_the_crate_renamed() {
         outcomes.push(Outcome { name, built, ran });
     }
     println!("\nractor 0.16.5 examples on Ensemble (only `ractor` renamed):");
-    println!("{:<24} {:<34} {}", "example", "build", "run");
+    println!("{:<24} {:<34} run", "example", "build");
     let mut failures = Vec::new();
     for o in &outcomes {
         let build = match &o.built {
