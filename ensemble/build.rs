@@ -35,6 +35,10 @@ const PAGES: &[(&str, &str)] = &[
     ("guide/performance.md", "crate::guide::performance"),
     ("guide/observability.md", "crate::guide::observability"),
     ("guide/testing.md", "crate::guide::testing"),
+    (
+        "guide/migrating-from-ractor.md",
+        "crate::guide::migrating_from_ractor",
+    ),
 ];
 
 fn main() {

@@ -173,6 +173,8 @@ pub mod guide {
     pub mod observability {}
     #[doc = page!("guide/testing.md")]
     pub mod testing {}
+    #[doc = page!("guide/migrating-from-ractor.md")]
+    pub mod migrating_from_ractor {}
     #[doc = page!("benchmarks.md")]
     pub mod benchmarks {}
 }
