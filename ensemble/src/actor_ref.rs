@@ -261,6 +261,28 @@ impl ActorCell {
     /// Casts `message` to this actor, if its message type is `M`: a typed send through the
     /// untyped handle (ractor's `ActorCell::send_message`).
     ///
+    /// ```
+    /// use ensemble::{Actor, ActorProcessingErr, ActorRef, SendError};
+    ///
+    /// struct Sink;
+    /// impl Actor for Sink {
+    ///     type Msg = u32;
+    ///     type State = ();
+    ///     type Arguments = ();
+    ///     async fn pre_start(&self, _: ActorRef<u32>, _: ()) -> Result<(), ActorProcessingErr> {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (sink, _) = Actor::spawn(None, Sink, ()).await.unwrap();
+    /// let cell = sink.cell();
+    /// cell.send_message(7u32).unwrap();
+    /// assert!(matches!(cell.send_message("seven"), Err(SendError::WrongType("seven"))));
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// [`SendError::WrongType`] with the message if the actor takes another type;
     /// otherwise as [`ActorRef::cast`].

@@ -30,6 +30,32 @@ impl ActorCell {
 
     /// Drains every live child and waits until all have ended, or until `timeout` passes.
     ///
+    /// ```
+    /// use ensemble::{Actor, ActorProcessingErr, ActorRef};
+    ///
+    /// struct Worker;
+    /// impl Actor for Worker {
+    ///     type Msg = ();
+    ///     type State = ();
+    ///     type Arguments = ();
+    ///     async fn pre_start(&self, _: ActorRef<()>, _: ()) -> Result<(), ActorProcessingErr> {
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (parent, _) = Actor::spawn(None, Worker, ()).await.unwrap();
+    /// for _ in 0..3 {
+    ///     parent.spawn_linked(None, Worker, ()).await.unwrap();
+    /// }
+    /// assert_eq!(parent.children().len(), 3);
+    /// parent.cell().drain_children_and_wait(None).await.unwrap();
+    /// assert!(parent.children().is_empty());
+    /// assert!(parent.status().is_alive(), "the parent runs on");
+    /// # }
+    /// ```
+    ///
     /// # Errors
     /// [`WaitTimeout`] if some child was still running at the timeout.
     pub async fn drain_children_and_wait(
@@ -153,5 +179,11 @@ impl<M: Send + 'static> ActorRef<M> {
 impl<M: Send + 'static> From<&ActorRef<M>> for ActorCell {
     fn from(r: &ActorRef<M>) -> Self {
         r.cell()
+    }
+}
+
+impl From<&ActorCell> for ActorCell {
+    fn from(cell: &ActorCell) -> Self {
+        cell.clone()
     }
 }

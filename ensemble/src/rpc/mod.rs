@@ -22,22 +22,50 @@ use tokio::task::JoinHandle;
 
 use crate::{ActorCell, ActorRef, CallError, SendError};
 
-/// Casts `msg` to the actor behind `actor`, whose message type must be `M`
-/// ([`SendError::WrongType`] hands it back otherwise).
+/// Casts `msg` to the actor behind `actor` (a cell or a ref, owned or borrowed), whose
+/// message type must be `M` ([`SendError::WrongType`] hands it back otherwise).
 ///
 /// # Errors
 /// As [`ActorRef::cast`], plus `WrongType`.
-pub fn cast<M: Send + 'static>(actor: &ActorCell, msg: M) -> Result<(), SendError<M>> {
-    actor.send_message(msg)
+pub fn cast<M: Send + 'static>(actor: impl Into<ActorCell>, msg: M) -> Result<(), SendError<M>> {
+    actor.into().send_message(msg)
 }
 
-/// Calls the actor behind `actor`, whose message type must be `M`; see
-/// [`ActorRef::call`].
+/// Calls the actor behind `actor` (a cell or a ref, owned or borrowed), whose message
+/// type must be `M`; see [`ActorRef::call`].
+///
+/// ```
+/// use ensemble::{Actor, ActorCell, ActorProcessingErr, ActorRef, CallError, RpcReplyPort, SendError, rpc};
+///
+/// struct Answer;
+/// impl Actor for Answer {
+///     type Msg = RpcReplyPort<u32>;
+///     type State = ();
+///     type Arguments = ();
+///     async fn pre_start(&self, _: ActorRef<Self::Msg>, _: ()) -> Result<(), ActorProcessingErr> {
+///         Ok(())
+///     }
+///     async fn handle(&self, _: ActorRef<Self::Msg>, reply: Self::Msg, _: &mut ()) -> Result<(), ActorProcessingErr> {
+///         Ok(reply.send(42)?)
+///     }
+/// }
+///
+/// # #[tokio::main(flavor = "current_thread")]
+/// # async fn main() {
+/// let (answer, _) = Actor::spawn(None, Answer, ()).await.unwrap();
+/// let cell: ActorCell = answer.cell();
+/// let answer: u32 = rpc::call(&cell, |reply: RpcReplyPort<u32>| reply, None).await.unwrap();
+/// assert_eq!(answer, 42);
+/// // The wrong message type: the request comes back.
+/// let wrong = rpc::call(&cell, |_: RpcReplyPort<u32>| "hello", None).await;
+/// assert!(matches!(wrong, Err(CallError::Send(SendError::WrongType("hello")))));
+/// # }
+/// ```
 ///
 /// # Errors
 /// As [`ActorRef::call`]; a wrong message type is `CallError::Send(SendError::WrongType)`.
 pub async fn call<M, R, F>(
-    actor: &ActorCell,
+    actor: impl Into<ActorCell>,
     msg_builder: F,
     timeout: Option<Duration>,
 ) -> Result<R, CallError<M>>
@@ -45,7 +73,7 @@ where
     M: Send + 'static,
     F: FnOnce(RpcReplyPort<R>) -> M,
 {
-    match actor.clone().into_ref::<M>() {
+    match actor.into().into_ref::<M>() {
         Some(actor) => actor.call(msg_builder, timeout).await,
         None => {
             // Build the request only to hand it back: the port in it just drops.
@@ -168,6 +196,47 @@ impl<M: Send + 'static> ActorRef<M> {
     /// task waits for the reply and forwards it. The task's result says how that went.
     /// (ractor's `call_and_forward`; the [`forward!`](crate::forward) macro does the
     /// same and waits.)
+    ///
+    /// ```
+    /// use ensemble::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
+    ///
+    /// struct Answer;
+    /// impl Actor for Answer {
+    ///     type Msg = RpcReplyPort<u32>;
+    ///     type State = ();
+    ///     type Arguments = ();
+    ///     async fn pre_start(&self, _: ActorRef<Self::Msg>, _: ()) -> Result<(), ActorProcessingErr> {
+    ///         Ok(())
+    ///     }
+    ///     async fn handle(&self, _: ActorRef<Self::Msg>, reply: Self::Msg, _: &mut ()) -> Result<(), ActorProcessingErr> {
+    ///         Ok(reply.send(42)?)
+    ///     }
+    /// }
+    ///
+    /// struct Print;
+    /// impl Actor for Print {
+    ///     type Msg = String;
+    ///     type State = Vec<String>;
+    ///     type Arguments = ();
+    ///     async fn pre_start(&self, _: ActorRef<String>, _: ()) -> Result<Vec<String>, ActorProcessingErr> {
+    ///         Ok(Vec::new())
+    ///     }
+    ///     async fn handle(&self, _: ActorRef<String>, line: String, lines: &mut Vec<String>) -> Result<(), ActorProcessingErr> {
+    ///         lines.push(line);
+    ///         Ok(())
+    ///     }
+    /// }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// let (answer, _) = Actor::spawn(None, Answer, ()).await.unwrap();
+    /// let (print, _) = Actor::spawn(None, Print, ()).await.unwrap();
+    /// let task = answer
+    ///     .call_and_forward(|reply| reply, &print, |n: u32| format!("the answer is {n}"), None)
+    ///     .unwrap();
+    /// task.await.unwrap().unwrap(); // forwarded
+    /// # }
+    /// ```
     ///
     /// # Errors
     /// The request back if it could not be queued.
