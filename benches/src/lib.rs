@@ -6,6 +6,7 @@
 
 pub mod adapters;
 pub mod report;
+pub mod savina;
 pub mod scenarios;
 
 use std::future::Future;

@@ -1,6 +1,7 @@
 //! The scenarios, their full sizes, and how one is run for one adapter.
 
 use crate::adapters::Adapter;
+use crate::savina::{Bench, Params};
 use crate::{Flavor, Sample};
 
 /// One row of the table.
@@ -81,6 +82,36 @@ pub const ALL: &[Scenario] = &[
         what: "the seed's counter system: 4 counters + aggregator, 1,000,000 ops",
         flavor: Flavor::MultiThread,
     },
+    Scenario {
+        name: "savina-pingpong",
+        what: "Savina ping-pong: 40,000 round trips",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "savina-count",
+        what: "Savina counting: 1,000,000 messages",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "savina-fjthrput",
+        what: "Savina fork-join throughput: 60 actors x 10,000 messages",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "savina-threadring",
+        what: "Savina thread ring: 100 actors, 100,000 hops",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "savina-chameneos",
+        what: "Savina chameneos: 100 chameneos, 200,000 meetings",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "savina-big",
+        what: "Savina big: 120 actors x 20,000 pings",
+        flavor: Flavor::MultiThread,
+    },
 ];
 
 /// The scenario called `name`.
@@ -123,6 +154,20 @@ pub fn run(
         "counter-system" => adapter
             .counter_system(f, n(1_000_000))
             .map(|d| (Sample::Time(d), None)),
+        name if name.starts_with("savina-") => {
+            let bench = match name {
+                "savina-pingpong" => Bench::PingPong,
+                "savina-count" => Bench::Counting,
+                "savina-fjthrput" => Bench::ForkJoin,
+                "savina-threadring" => Bench::ThreadRing,
+                "savina-chameneos" => Bench::Chameneos,
+                "savina-big" => Bench::Big,
+                _ => return None,
+            };
+            adapter
+                .savina(bench, f, Params::scaled(scale))
+                .map(|d| (Sample::Time(d), None))
+        }
         _ => None,
     }
 }

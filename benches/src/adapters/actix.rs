@@ -280,4 +280,13 @@ impl Adapter for ActixAdapter {
             start.elapsed()
         }))
     }
+
+    fn savina(
+        &self,
+        bench: crate::savina::Bench,
+        flavor: Flavor,
+        params: crate::savina::Params,
+    ) -> Option<Duration> {
+        Some(crate::savina::actix::run(bench, flavor, params))
+    }
 }

@@ -281,4 +281,13 @@ impl Adapter for EnsembleAdapter {
             start.elapsed()
         }))
     }
+
+    fn savina(
+        &self,
+        bench: crate::savina::Bench,
+        flavor: Flavor,
+        params: crate::savina::Params,
+    ) -> Option<Duration> {
+        Some(crate::savina::ensemble::run(bench, flavor, params))
+    }
 }

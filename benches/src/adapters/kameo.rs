@@ -257,4 +257,13 @@ impl Adapter for KameoAdapter {
             start.elapsed()
         }))
     }
+
+    fn savina(
+        &self,
+        bench: crate::savina::Bench,
+        flavor: Flavor,
+        params: crate::savina::Params,
+    ) -> Option<Duration> {
+        Some(crate::savina::kameo::run(bench, flavor, params))
+    }
 }

@@ -41,6 +41,13 @@ pub trait Adapter: Sync {
     /// The seed's counter system at scale: 4 counters, an aggregator that collects
     /// their stats by call, `ops` operations from 4 clients, end to end.
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration>;
+    /// One program of the Savina suite ([`crate::savina`]).
+    fn savina(
+        &self,
+        bench: crate::savina::Bench,
+        flavor: Flavor,
+        params: crate::savina::Params,
+    ) -> Option<Duration>;
 }
 
 /// Every adapter, raw tokio first (the floor every ratio is taken against).

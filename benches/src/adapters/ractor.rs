@@ -263,4 +263,13 @@ impl Adapter for RactorAdapter {
             start.elapsed()
         }))
     }
+
+    fn savina(
+        &self,
+        bench: crate::savina::Bench,
+        flavor: Flavor,
+        params: crate::savina::Params,
+    ) -> Option<Duration> {
+        Some(crate::savina::ractor::run(bench, flavor, params))
+    }
 }

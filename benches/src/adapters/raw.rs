@@ -212,4 +212,13 @@ impl Adapter for RawTokio {
             start.elapsed()
         }))
     }
+
+    fn savina(
+        &self,
+        bench: crate::savina::Bench,
+        flavor: Flavor,
+        params: crate::savina::Params,
+    ) -> Option<Duration> {
+        Some(crate::savina::raw::run(bench, flavor, params))
+    }
 }

@@ -1,0 +1,3 @@
+//! The Savina programs on Ensemble.
+
+savina_programs!(ensemble);
