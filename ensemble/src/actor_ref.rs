@@ -164,7 +164,10 @@ impl<M: Send + 'static> ActorRef<M> {
         } else {
             mailbox.push(request)
         };
-        self.settle(pushed)?;
+        // The common outcome inline; the rest (refusals, shed messages) in the cold path.
+        if !matches!(pushed, Ok(Pushed::Queued)) {
+            self.settle(pushed)?;
+        }
         let reply = match deadline {
             None => rx.await,
             Some(deadline) => match tokio::time::timeout_at(deadline, rx).await {
