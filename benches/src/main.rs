@@ -210,8 +210,25 @@ fn main() {
              Versions: {versions}.\n\n\
              Machine: {machine}, {cores} cores. Lower is better everywhere; `vs tokio` is the ratio of \
              the median to raw tokio's (a task owning its state behind an mpsc channel).\n\n{table}\n\
+             The `savina-*` rows are six programs of the Savina actor benchmark suite (Imam and \
+             Sarkar, AGERE 2014) with the paper's parameters (`benches/src/savina/mod.rs`), on the \
+             multi-thread runtime with 2 workers, so they can be set beside published Akka, CAF and \
+             Pony runs of the same programs.\n\n\
              ![ratios to raw tokio](benchmarks.svg)\n"
         );
+        // The cluster benchmarks write their own section; keep it.
+        let doc = match std::fs::read_to_string("docs/benchmarks.md") {
+            Ok(old) => match (
+                old.find("<!-- cluster:begin -->"),
+                old.find("<!-- cluster:end -->"),
+            ) {
+                (Some(a), Some(b)) if a < b => {
+                    format!("{doc}{}\n", &old[a..b + "<!-- cluster:end -->".len()])
+                }
+                _ => doc,
+            },
+            Err(_) => doc,
+        };
         std::fs::write("docs/benchmarks.md", doc)
             .unwrap_or_else(|e| panic!("writing docs/benchmarks.md: {e}"));
         std::fs::write(
