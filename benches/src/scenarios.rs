@@ -73,6 +73,11 @@ pub const ALL: &[Scenario] = &[
         flavor: Flavor::CurrentThread,
     },
     Scenario {
+        name: "ring-pinned",
+        what: "ring, actors placed on one thread (Ensemble: an Arbiter; tokio: work stealing)",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
         name: "bounded",
         what: "bounded cast, capacity 64: 1,000,000 sends",
         flavor: Flavor::MultiThread,
@@ -147,6 +152,9 @@ pub fn run(
             .map(|d| (Sample::Time(d), None)),
         "ring" | "ring-ct" => adapter
             .ring(f, n(1_000).max(10), n(100_000))
+            .map(|d| (Sample::Time(d), None)),
+        "ring-pinned" => adapter
+            .ring_pinned(f, n(1_000).max(10), n(100_000))
             .map(|d| (Sample::Time(d), None)),
         "bounded" => adapter
             .bounded_cast(f, n(1_000_000), 64)

@@ -77,6 +77,7 @@
 
 mod actor;
 mod actor_ref;
+mod arbiter;
 mod cell;
 mod compat;
 pub mod concurrency;
@@ -110,6 +111,7 @@ pub mod timers;
 
 pub use actor::{Actor, spawn, spawn_named};
 pub use actor_ref::ActorRef;
+pub use arbiter::Arbiter;
 pub use cell::{ActorCell, ActorStatus, Shutdown};
 #[allow(deprecated)]
 pub use compat::{

@@ -1,6 +1,6 @@
 //! `SpawnOptions`: everything about a spawn besides the actor and its arguments.
 
-use crate::{ActorCell, ActorSystem, MailboxConfig, Overflow};
+use crate::{ActorCell, ActorSystem, Arbiter, MailboxConfig, Overflow};
 
 /// How to spawn an actor: its name, its supervisor, its mailbox and its system.
 ///
@@ -27,6 +27,7 @@ pub struct SpawnOptions {
     pub(crate) supervisor: Option<ActorCell>,
     pub(crate) mailbox: MailboxConfig,
     pub(crate) system: Option<ActorSystem>,
+    pub(crate) arbiter: Option<Arbiter>,
 }
 
 impl SpawnOptions {
@@ -57,6 +58,16 @@ impl SpawnOptions {
     /// it, the actor joins its supervisor's system, or the global one.
     pub fn system(mut self, system: &ActorSystem) -> Self {
         self.system = Some(system.clone());
+        self
+    }
+
+    /// Runs the actor on `arbiter`'s thread instead of the current runtime (see
+    /// [`Arbiter`]). `pre_start` runs in the spawning task, as for every actor; from
+    /// `post_start` on the actor lives on the arbiter, and what it spawns there with default
+    /// options (children, tasks) does too. Children spawned in `pre_start` need the option
+    /// themselves.
+    pub fn arbiter(mut self, arbiter: &Arbiter) -> Self {
+        self.arbiter = Some(arbiter.clone());
         self
     }
 

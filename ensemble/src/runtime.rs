@@ -175,6 +175,7 @@ pub(crate) async fn spawn<A: Actor>(
         supervisor,
         mailbox,
         system,
+        arbiter,
     } = options;
     let system = system
         .or_else(|| supervisor.as_ref().map(ActorCell::system))
@@ -242,7 +243,13 @@ pub(crate) async fn spawn<A: Actor>(
     // The guard is part of the task from the start, so a task dropped even before its
     // first poll still ends the actor properly.
     let guard = AbandonGuard(myself.clone());
-    let handle = tokio::spawn(run(actor, state, guard));
+    let task = run(actor, state, guard);
+    let handle = match &arbiter {
+        None => tokio::spawn(task),
+        // A stopped arbiter's runtime drops the task at once: the guard ends the actor as
+        // killed.
+        Some(arbiter) => arbiter.handle().spawn(task),
+    };
     Ok((myself, handle))
 }
 

@@ -234,6 +234,10 @@ impl Adapter for ActixAdapter {
         }))
     }
 
+    fn ring_pinned(&self, flavor: Flavor, actors: u64, hops: u64) -> Option<Duration> {
+        self.ring(flavor, actors, hops)
+    }
+
     fn bounded_cast(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration> {
         Some(local(flavor, async {
             let (c, _) = counter(capacity);

@@ -216,6 +216,10 @@ impl Adapter for KameoAdapter {
         }))
     }
 
+    fn ring_pinned(&self, _: Flavor, _: u64, _: u64) -> Option<Duration> {
+        None
+    }
+
     fn bounded_cast(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let c = Counter::spawn_with_mailbox((), mailbox::bounded(capacity));

@@ -35,6 +35,10 @@ pub trait Adapter: Sync {
     fn fan_in(&self, flavor: Flavor, senders: u64, each: u64) -> Option<Duration>;
     /// A ring of `actors` passing a token `hops` times.
     fn ring(&self, flavor: Flavor, actors: u64, hops: u64) -> Option<Duration>;
+    /// The ring with its actors placed on one thread where the implementation offers
+    /// that (Ensemble: an `Arbiter`; actix runs on one thread anyway; tokio's tasks keep
+    /// work stealing, the baseline); `None` without such placement.
+    fn ring_pinned(&self, flavor: Flavor, actors: u64, hops: u64) -> Option<Duration>;
     /// 1 sender sends `n` increments into a mailbox bounded to `capacity`, waiting for
     /// room, then a call confirms.
     fn bounded_cast(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration>;

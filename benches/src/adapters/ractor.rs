@@ -227,6 +227,10 @@ impl Adapter for RactorAdapter {
         }))
     }
 
+    fn ring_pinned(&self, _: Flavor, _: u64, _: u64) -> Option<Duration> {
+        None
+    }
+
     fn bounded_cast(&self, _: Flavor, _: u64, _: usize) -> Option<Duration> {
         None // ractor's mailbox has no capacity option
     }

@@ -151,6 +151,10 @@ impl Adapter for RawTokio {
         }))
     }
 
+    fn ring_pinned(&self, flavor: Flavor, actors: u64, hops: u64) -> Option<Duration> {
+        self.ring(flavor, actors, hops)
+    }
+
     fn bounded_cast(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let (tx, mut rx) = mpsc::channel::<Msg>(capacity);
