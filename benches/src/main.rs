@@ -14,7 +14,8 @@ USAGE: cargo run --release -p ensemble-benches -- [all | SCENARIO...] [--quick] 
 
   all        every scenario (the default)
   SCENARIO   one or more of: cast cast-ct call call-ct spawn-stop spawn-stop-ct idle-memory
-             fan-in fan-in-ct ring ring-ct ring-pinned bounded counter-system, and the Savina
+             fan-in fan-in-ct ring ring-ct ring-pinned bounded bounded-task
+             counter-system, and the Savina
              suite: savina-pingpong savina-count savina-fjthrput savina-threadring
              savina-chameneos savina-big
   --quick    1% of the work, 1 repetition: a smoke run

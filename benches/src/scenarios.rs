@@ -83,6 +83,11 @@ pub const ALL: &[Scenario] = &[
         flavor: Flavor::MultiThread,
     },
     Scenario {
+        name: "bounded-task",
+        what: "bounded cast, capacity 64: 1,000,000 sends from a task on the runtime",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
         name: "counter-system",
         what: "the seed's counter system: 4 counters + aggregator, 1,000,000 ops",
         flavor: Flavor::MultiThread,
@@ -158,6 +163,9 @@ pub fn run(
             .map(|d| (Sample::Time(d), None)),
         "bounded" => adapter
             .bounded_cast(f, n(1_000_000), 64)
+            .map(|d| (Sample::Time(d), None)),
+        "bounded-task" => adapter
+            .bounded_task(f, n(1_000_000), 64)
             .map(|d| (Sample::Time(d), None)),
         "counter-system" => adapter
             .counter_system(f, n(1_000_000))

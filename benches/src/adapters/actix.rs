@@ -257,6 +257,28 @@ impl Adapter for ActixAdapter {
         }))
     }
 
+    fn bounded_task(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration> {
+        Some(local(flavor, async {
+            let (c, _) = counter(capacity);
+            // The producer is a task beside the actor (actix's actors share the LocalSet).
+            let producer = tokio::task::spawn_local(async move {
+                let start = Instant::now();
+                for _ in 0..n {
+                    loop {
+                        match c.try_send(Add(1)) {
+                            Ok(()) => break,
+                            Err(SendError::Full(_)) => tokio::task::yield_now().await,
+                            Err(SendError::Closed(_)) => panic!("actix counter closed"),
+                        }
+                    }
+                }
+                assert_eq!(get(&c).await, n);
+                start.elapsed()
+            });
+            producer.await.unwrap_or_else(|e| panic!("producer: {e}"))
+        }))
+    }
+
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration> {
         Some(local(flavor, async {
             let start = Instant::now();

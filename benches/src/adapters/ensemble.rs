@@ -277,6 +277,22 @@ impl Adapter for EnsembleAdapter {
         }))
     }
 
+    fn bounded_task(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration> {
+        Some(flavor.runtime().block_on(async {
+            let c = counter(SpawnOptions::new().capacity(capacity, Overflow::Wait)).await;
+            let producer = tokio::spawn(async move {
+                let start = Instant::now();
+                for _ in 0..n {
+                    assert!(c.send(Msg::Add(1)).await.is_ok());
+                }
+                // A call into a full `Wait` mailbox waits for room.
+                assert_eq!(get(&c).await, n);
+                start.elapsed()
+            });
+            producer.await.unwrap_or_else(|e| panic!("producer: {e}"))
+        }))
+    }
+
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let start = Instant::now();

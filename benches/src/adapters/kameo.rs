@@ -234,6 +234,23 @@ impl Adapter for KameoAdapter {
         }))
     }
 
+    fn bounded_task(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration> {
+        Some(flavor.runtime().block_on(async {
+            let c = Counter::spawn_with_mailbox((), mailbox::bounded(capacity));
+            let producer = tokio::spawn(async move {
+                let start = Instant::now();
+                for _ in 0..n {
+                    c.tell(Add(1))
+                        .await
+                        .unwrap_or_else(|e| panic!("kameo tell: {e}"));
+                }
+                assert_eq!(get(&c).await, n);
+                start.elapsed()
+            });
+            producer.await.unwrap_or_else(|e| panic!("producer: {e}"))
+        }))
+    }
+
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let start = Instant::now();

@@ -42,6 +42,9 @@ pub trait Adapter: Sync {
     /// 1 sender sends `n` increments into a mailbox bounded to `capacity`, waiting for
     /// room, then a call confirms.
     fn bounded_cast(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration>;
+    /// As `bounded_cast`, with the sender a task on the runtime (actor-to-actor
+    /// backpressure) instead of the `block_on` thread.
+    fn bounded_task(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration>;
     /// The seed's counter system at scale: 4 counters, an aggregator that collects
     /// their stats by call, `ops` operations from 4 clients, end to end.
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration>;

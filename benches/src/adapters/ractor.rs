@@ -235,6 +235,10 @@ impl Adapter for RactorAdapter {
         None // ractor's mailbox has no capacity option
     }
 
+    fn bounded_task(&self, _: Flavor, _: u64, _: usize) -> Option<Duration> {
+        None // ractor's mailbox has no capacity option
+    }
+
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let start = Instant::now();

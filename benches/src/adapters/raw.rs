@@ -180,6 +180,34 @@ impl Adapter for RawTokio {
         }))
     }
 
+    fn bounded_task(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration> {
+        Some(flavor.runtime().block_on(async {
+            let (tx, mut rx) = mpsc::channel::<Msg>(capacity);
+            tokio::spawn(async move {
+                let mut total = 0u64;
+                while let Some(m) = rx.recv().await {
+                    match m {
+                        Msg::Add(k) => total += k,
+                        Msg::Get(r) => {
+                            let _ = r.send(total);
+                        }
+                    }
+                }
+            });
+            let producer = tokio::spawn(async move {
+                let start = Instant::now();
+                for _ in 0..n {
+                    assert!(tx.send(Msg::Add(1)).await.is_ok());
+                }
+                let (r, reply) = oneshot::channel();
+                assert!(tx.send(Msg::Get(r)).await.is_ok());
+                assert_eq!(reply.await.ok(), Some(n));
+                start.elapsed()
+            });
+            producer.await.unwrap_or_else(|e| panic!("producer: {e}"))
+        }))
+    }
+
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let start = Instant::now();
