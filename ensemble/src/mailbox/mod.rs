@@ -5,8 +5,11 @@
 //! side's buffer with its own empty one), then handles them without touching the lock,
 //! checking a single atomic flag between messages for signals. Signals (kill, stop,
 //! supervision events) therefore overtake queued messages and are never blocked by them.
-//! A bounded mailbox hands its messages over one at a time, so its bound is exact; senders
-//! waiting for room queue under the same lock (see [`wait`]).
+//! A bounded mailbox hands over its queue the same way, but keeps counting the messages
+//! beyond the one in hand against its bound until the actor is back for more, so the bound
+//! is exact with one lock per batch (`DropOldest` hands over one at a time: its oldest
+//! message must stay in the queue to be dropped); senders waiting for room queue under the
+//! same lock (see [`wait`]).
 //!
 //! Nothing is allocated until a message is queued: an idle actor's mailbox is a mutex and
 //! an empty `VecDeque`.
@@ -195,6 +198,9 @@ struct Slots<M, E> {
     /// Published by the actor when it parks, yields or ends, so that counting costs
     /// nothing per message.
     handled: u64,
+    /// Bounded mailboxes: messages the actor took in its last batch beyond the one in
+    /// hand, still counted against the capacity until it comes back for more.
+    in_flight: usize,
 }
 
 /// What an ended mailbox still held, to be dropped by the caller outside the lock.
@@ -244,8 +250,15 @@ impl<M, E> Slots<M, E> {
 
     /// Room may have appeared in a `Wait` mailbox: grants it to waiting senders, or tells
     /// the waiting feeds.
+    /// What counts against a bound: the queue, and what the actor took but has not
+    /// reached yet.
+    #[inline]
+    fn occupied(&self) -> usize {
+        self.msgs.len() + self.in_flight
+    }
+
     fn on_room(&mut self, capacity: usize, wakes: &mut Wakes) {
-        let len = self.msgs.len();
+        let len = self.occupied();
         if let Some(side) = self.side.as_mut().filter(|s| !s.waiters.is_idle()) {
             let free = capacity.saturating_sub(len + side.waiters.held());
             side.waiters.on_room(free, wakes);
@@ -285,6 +298,7 @@ impl<M, E> Mailbox<M, E> {
                 waker: None,
                 received: 0,
                 dead_letters: 0,
+                in_flight: 0,
                 handled: 0,
             }),
         }
@@ -328,7 +342,7 @@ impl<M, E> Mailbox<M, E> {
         }
         if let Some(bound) = &self.bound {
             let refuses = matches!(bound.overflow, Overflow::Reject | Overflow::Wait);
-            if refuses && slots.msgs.len() + slots.held() >= bound.capacity {
+            if refuses && slots.occupied() + slots.held() >= bound.capacity {
                 bound.rejected.fetch_add(1, Ordering::Relaxed);
                 return Err(Refused::Full(msg));
             }
@@ -365,7 +379,7 @@ impl<M, E> Mailbox<M, E> {
         }
         let mut shed = None;
         if let Some(bound) = &self.bound {
-            if slots.msgs.len() + slots.held() >= bound.capacity {
+            if slots.occupied() + slots.held() >= bound.capacity {
                 match bound.overflow {
                     Overflow::Reject | Overflow::Wait => {
                         if count_full {
@@ -509,7 +523,7 @@ impl<M, E> Mailbox<M, E> {
     /// The actor's counts.
     pub(crate) fn stats(&self) -> MailboxStats {
         let slots = self.lock();
-        let (received, handled, queued) = (slots.received, slots.handled, slots.msgs.len());
+        let (received, handled, queued) = (slots.received, slots.handled, slots.occupied());
         drop(slots);
         let count = |c: fn(&Bound) -> &AtomicU64| {
             self.bound
@@ -637,9 +651,9 @@ impl<M, E> Mailbox<M, E> {
     }
 
     /// Waits for work: a signal, or messages (moved into `batch`, which must be empty).
-    /// Publishes the handled count on every call (the lock is taken anyway, and a bounded
-    /// mailbox calls this for every message, which keeps `LeastLoaded` pools exact); a
-    /// park also counts as the yield the actor owes.
+    /// Publishes the handled count on every call (the lock is taken anyway: once per
+    /// batch, or per message for `DropOldest`); a park also counts as the yield the actor
+    /// owes.
     pub(crate) fn poll_next(
         &self,
         flag: &SignalFlag,
@@ -649,6 +663,45 @@ impl<M, E> Mailbox<M, E> {
     ) -> Poll<Next<E>> {
         let mut slots = self.lock();
         slots.handled += u64::from(mem::take(&mut progress.unpublished));
+        let next = self.take_next(&mut slots, flag, batch);
+        if next.is_ready() {
+            return next;
+        }
+        if slots.closed && slots.msgs.is_empty() {
+            return Poll::Ready(Next::Drained);
+        }
+        // Parking gives the thread back: the count towards the next yield starts again.
+        progress.since_yield = 0;
+        slots.set_waker(cx);
+        if slots.in_flight > 0 {
+            // Back from a bounded batch with nothing more to take: its slots are free.
+            self.release_batch(slots);
+        }
+        Poll::Pending
+    }
+
+    /// The actor is done with its bounded batch: the messages it still counted are
+    /// handled, and their slots go to waiting senders (woken once the lock is released).
+    #[cold]
+    #[inline(never)]
+    fn release_batch(&self, mut slots: MutexGuard<'_, Slots<M, E>>) {
+        slots.in_flight = 0;
+        let mut wakes = Wakes::default();
+        if let Some(bound) = self.bound.as_ref().filter(|b| b.overflow == Overflow::Wait) {
+            slots.on_room(bound.capacity, &mut wakes);
+        }
+        drop(slots);
+        wakes.wake();
+    }
+
+    /// A signal, a test's request, or messages moved into `batch`; pending if none.
+    #[inline(always)]
+    fn take_next(
+        &self,
+        slots: &mut MutexGuard<'_, Slots<M, E>>,
+        flag: &SignalFlag,
+        batch: &mut VecDeque<M>,
+    ) -> Poll<Next<E>> {
         if slots.has_signal() {
             let sig = slots.take_signal();
             if !slots.has_signal() {
@@ -675,31 +728,40 @@ impl<M, E> Mailbox<M, E> {
                 None if limit >= slots.msgs.len() => mem::swap(batch, &mut slots.msgs),
                 // Up to a test's request (`testing`).
                 None => batch.extend(slots.msgs.drain(..limit)),
-                // Bounded: one at a time, so the bound and `DropOldest` are exact.
+                // Bounded, except `DropOldest`: everything at once too, but all except the
+                // message in hand still count against the capacity until the actor is back
+                // for more, so the bound stays exact with one lock per batch.
+                Some(bound)
+                    if bound.overflow != Overflow::DropOldest && limit >= slots.msgs.len() =>
+                {
+                    // The previous batch is handled: only this one counts from here on.
+                    mem::swap(batch, &mut slots.msgs);
+                    slots.in_flight = batch.len() - 1;
+                    if bound.overflow == Overflow::Wait {
+                        let mut wakes = Wakes::default();
+                        slots.on_room(bound.capacity, &mut wakes);
+                        // Woken under the lock: rare (a sender was waiting for exactly
+                        // this slot), and the sender takes the lock only after we drop it.
+                        wakes.wake();
+                    }
+                }
+                // `DropOldest` (the oldest must still be in the queue to be dropped), or
+                // up to a test's request: one at a time.
                 Some(bound) => {
+                    slots.in_flight = 0; // a previous batch (see above) is handled
                     batch.extend(slots.msgs.pop_front());
                     // The slot it freed goes to the first waiting sender, if any.
-                    let mut wakes = Wakes::default();
                     if bound.overflow == Overflow::Wait {
+                        let mut wakes = Wakes::default();
                         slots.on_room(bound.capacity, &mut wakes);
+                        wakes.wake();
                     }
-                    #[cfg(feature = "test-util")]
-                    slots.taken(batch.len());
-                    drop(slots);
-                    wakes.wake();
-                    return Poll::Ready(Next::Messages);
                 }
             }
             #[cfg(feature = "test-util")]
             slots.taken(batch.len());
             return Poll::Ready(Next::Messages);
         }
-        if slots.closed && slots.msgs.is_empty() {
-            return Poll::Ready(Next::Drained);
-        }
-        // Parking gives the thread back: the count towards the next yield starts again.
-        progress.since_yield = 0;
-        slots.set_waker(cx);
         Poll::Pending
     }
 
@@ -709,6 +771,7 @@ impl<M, E> Mailbox<M, E> {
         let mut slots = self.lock();
         let wakes = slots.close();
         slots.ended = true;
+        slots.in_flight = 0;
         slots.kill = false;
         slots.stop = false;
         slots.waker = None;
@@ -732,7 +795,9 @@ mod tests {
     type Box32 = Mailbox<u32, ()>;
 
     /// `LeastLoaded` pools read `received - handled`; a bounded worker that never runs
-    /// out of mail must still publish its count each time it takes a message.
+    /// out of mail must still publish its count each time it takes mail. A bounded
+    /// mailbox hands over its whole queue, and what is beyond the message in hand still
+    /// counts against the bound (`queued`) until the actor is back for more.
     #[test]
     fn taking_mail_publishes_the_handled_count_even_without_parking() {
         let flag = SignalFlag::new();
@@ -748,8 +813,22 @@ mod tests {
         let cx = Context::from_waker(Waker::noop());
         let next = mailbox.poll_next(&flag, &mut batch, &mut progress, &cx);
         assert!(matches!(next, Poll::Ready(Next::Messages)));
-        assert_eq!(batch.len(), 1);
+        assert_eq!(batch.len(), 3);
         assert_eq!(mailbox.stats().handled, 5);
+        assert_eq!(mailbox.stats().queued, 2, "taken beyond the one in hand");
+        // Capacity 4: two in flight, room for two more.
+        assert!(matches!(mailbox.push(9), Ok(Pushed::Queued)));
+        assert!(matches!(mailbox.push(10), Ok(Pushed::Queued)));
+        assert!(
+            matches!(mailbox.push(11), Err(Refused::Full(11))),
+            "the bound holds"
+        );
+        // Back for more: the batch was handled, its slots free again.
+        batch.clear();
+        let next = mailbox.poll_next(&flag, &mut batch, &mut progress, &cx);
+        assert!(matches!(next, Poll::Ready(Next::Messages)));
+        assert_eq!(batch.len(), 2);
+        assert_eq!(mailbox.stats().queued, 1);
         // Taking mail is not a yield: the count towards the next one goes on.
         assert_eq!(progress.since_yield, 5);
     }

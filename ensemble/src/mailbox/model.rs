@@ -36,8 +36,14 @@ type Mb = Mailbox<u32, u32>;
 /// Explores every interleaving with at most 3 preemptions (loom's advice: bugs rarely
 /// need more, and the search grows exponentially with the bound).
 fn check(f: impl Fn() + Send + Sync + 'static) {
+    check_bounded(3, f);
+}
+
+/// As [`check`] with another preemption bound (for tests with more threads, whose
+/// search at 3 would not fit CI's time).
+fn check_bounded(preemptions: usize, f: impl Fn() + Send + Sync + 'static) {
     let mut builder = loom::model::Builder::new();
-    builder.preemption_bound = Some(3);
+    builder.preemption_bound = Some(preemptions);
     builder.check(f);
 }
 
@@ -47,15 +53,15 @@ fn next(mb: &Mb, flag: &SignalFlag, batch: &mut VecDeque<u32>) -> Next<u32> {
     block_on(poll_fn(|cx| mb.poll_next(flag, batch, &mut progress, cx)))
 }
 
-/// Takes exactly one message, waiting for it; signals are not expected.
-fn take_one(mb: &Mb, flag: &SignalFlag) -> u32 {
+/// Takes one batch, waiting for it; signals are not expected. Calling it again means
+/// the batch was handled (a bounded mailbox then frees what the batch still counted).
+fn take(mb: &Mb, flag: &SignalFlag) -> Vec<u32> {
     let mut batch = VecDeque::new();
     match next(mb, flag, &mut batch) {
         Next::Messages => {}
         _ => panic!("expected a message"),
     }
-    assert_eq!(batch.len(), 1, "a bounded mailbox hands over one at a time");
-    batch[0]
+    batch.into()
 }
 
 /// Polls `fut` once; runs `registered` if it is pending, then drives it to the end.
@@ -172,12 +178,59 @@ fn a_freed_slot_is_held_for_the_waiting_sender() {
         assert!(mb.push(0).is_ok());
         let (sender, waiting) = waiting_sender(&mb, 1);
         spin_until(&waiting);
-        assert_eq!(take_one(&mb, &flag), 0);
+        assert_eq!(take(&mb, &flag), [0]);
         // The slot is held for the waiting sender (or already holds its message).
         assert!(matches!(mb.push(2), Err(Refused::Full(2))));
-        assert_eq!(take_one(&mb, &flag), 1);
+        assert_eq!(take(&mb, &flag), [1]);
         sender.join().unwrap();
         assert_eq!(mb.stats().rejected, 1);
+    });
+}
+
+/// A batch vs a waiting sender vs a newcomer (a bound above one): the actor takes the
+/// whole queue, and all but the message in hand still count against the bound until it
+/// is back for more; the slot it freed is held for the waiting sender, a newcomer finds
+/// the mailbox full, and the sender's message arrives.
+#[test]
+fn a_batch_counts_against_the_bound_until_the_actor_is_back() {
+    check(|| {
+        let mb = Arc::new(Mb::new(MailboxConfig::bounded(2, Overflow::Wait)));
+        let flag = SignalFlag::new();
+        assert!(mb.push(0).is_ok());
+        assert!(mb.push(1).is_ok());
+        let (sender, waiting) = waiting_sender(&mb, 2);
+        spin_until(&waiting);
+        assert_eq!(take(&mb, &flag), [0, 1]);
+        assert!(matches!(mb.push(3), Err(Refused::Full(3))));
+        assert_eq!(take(&mb, &flag), [2]);
+        sender.join().unwrap();
+        assert_eq!(mb.stats().queued, 0);
+    });
+}
+
+/// Two waiting senders vs a batch (a bound above one): the batch frees one slot for the
+/// first sender; the second gets the slots the batch still counted once the actor is done
+/// with it, whether the actor then takes more mail or parks (else: deadlock).
+#[test]
+fn the_slots_a_batch_counted_go_to_waiting_senders_when_it_is_done() {
+    // Four threads: at 2 preemptions (3 takes minutes).
+    check_bounded(2, || {
+        let mb = Arc::new(Mb::new(MailboxConfig::bounded(2, Overflow::Wait)));
+        let flag = SignalFlag::new();
+        assert!(mb.push(0).is_ok());
+        assert!(mb.push(1).is_ok());
+        let (first, first_waiting) = waiting_sender(&mb, 2);
+        let (second, second_waiting) = waiting_sender(&mb, 3);
+        spin_until(&first_waiting);
+        spin_until(&second_waiting);
+        let mut seen = take(&mb, &flag);
+        while seen.len() < 4 {
+            seen.extend(take(&mb, &flag));
+        }
+        first.join().unwrap();
+        second.join().unwrap();
+        assert_eq!(&seen[..2], [0, 1]);
+        assert!(seen[2..].contains(&2) && seen[2..].contains(&3));
     });
 }
 
@@ -205,8 +258,8 @@ fn a_sender_giving_up_hands_its_held_slot_on() {
         };
         spin_until(&stays_waiting);
         spin_until(&leaver_waiting);
-        assert_eq!(take_one(&mb, &flag), 0);
-        assert_eq!(take_one(&mb, &flag), 1);
+        assert_eq!(take(&mb, &flag), [0]);
+        assert_eq!(take(&mb, &flag), [1]);
         stays.join().unwrap();
         leaver.join().unwrap();
         assert_eq!(mb.stats().queued, 0);
@@ -231,9 +284,10 @@ fn a_slot_is_held_only_when_one_is_free() {
                 assert!(mb.stats().queued <= 1, "bound exceeded by a waiting sender");
             })
         };
-        assert_eq!(take_one(&mb, &flag), 0);
-        assert_eq!(take_one(&mb, &flag), 9);
-        assert_eq!(take_one(&mb, &flag), 1);
+        // One batch: what is beyond the message in hand still counts, so the sender
+        // waits until the actor is back for more.
+        assert_eq!(take(&mb, &flag), [0, 9]);
+        assert_eq!(take(&mb, &flag), [1]);
         sender.join().unwrap();
     });
 }
@@ -260,13 +314,13 @@ fn a_feed_and_a_waiting_sender_never_strand_each_other() {
         };
         let mut seen = Vec::new();
         while !seen.contains(&1) {
-            seen.push(take_one(&mb, &flag));
+            seen.extend(take(&mb, &flag));
         }
         sender.join().unwrap();
         // The feed hears of room once the actor has emptied the mailbox.
         let fed = feed.join().unwrap();
         if fed && !seen.contains(&7) {
-            seen.push(take_one(&mb, &flag));
+            seen.extend(take(&mb, &flag));
         }
         assert_eq!(seen[0], 0);
         assert_eq!(mb.stats().queued, 0);

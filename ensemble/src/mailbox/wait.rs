@@ -308,7 +308,7 @@ impl<M, E> RoomWait<'_, M, E> {
             }
             self.id = None;
         }
-        if slots.closed || slots.msgs.len() + slots.held() < capacity {
+        if slots.closed || slots.occupied() + slots.held() < capacity {
             return Poll::Ready(());
         }
         self.id = Some(slots.side().waiters.add_room(cx.waker()));
