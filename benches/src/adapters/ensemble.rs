@@ -120,6 +120,31 @@ impl Actor for Aggregator {
     }
 }
 
+/// A ring of `actors` spawned with `options`, the token passed `hops` times; the time
+/// from the first cast to the token's rest.
+async fn ring(options: SpawnOptions, actors: u64, hops: u64) -> Duration {
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
+    let mut ring = Vec::with_capacity(actors as usize);
+    for i in 0..actors {
+        let (r, _) = Actor::spawn_with(options.clone(), Hop, (i, done_tx.clone()))
+            .await
+            .unwrap_or_else(|e| panic!("spawn: {e}"));
+        ring.push(r);
+    }
+    for (i, r) in ring.iter().enumerate() {
+        assert!(
+            r.cast(HopMsg::Next(ring[(i + 1) % ring.len()].clone()))
+                .is_ok()
+        );
+    }
+    let start = Instant::now();
+    assert!(ring[0].cast(HopMsg::Token(hops)).is_ok());
+    let at = done_rx.recv().await.unwrap_or_else(|| panic!("ring broke"));
+    let t = start.elapsed();
+    assert_eq!(at, hops % actors, "the token stopped at the wrong actor");
+    t
+}
+
 /// The Ensemble adapter.
 pub struct EnsembleAdapter;
 
@@ -204,55 +229,19 @@ impl Adapter for EnsembleAdapter {
     }
 
     fn ring(&self, flavor: Flavor, actors: u64, hops: u64) -> Option<Duration> {
-        Some(flavor.runtime().block_on(async {
-            let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
-            let mut ring = Vec::with_capacity(actors as usize);
-            for i in 0..actors {
-                let (r, _) = Actor::spawn(None, Hop, (i, done_tx.clone()))
-                    .await
-                    .unwrap_or_else(|e| panic!("spawn: {e}"));
-                ring.push(r);
-            }
-            for (i, r) in ring.iter().enumerate() {
-                assert!(
-                    r.cast(HopMsg::Next(ring[(i + 1) % ring.len()].clone()))
-                        .is_ok()
-                );
-            }
-            let start = Instant::now();
-            assert!(ring[0].cast(HopMsg::Token(hops)).is_ok());
-            let at = done_rx.recv().await.unwrap_or_else(|| panic!("ring broke"));
-            let t = start.elapsed();
-            assert_eq!(at, hops % actors, "the token stopped at the wrong actor");
-            t
-        }))
+        Some(
+            flavor
+                .runtime()
+                .block_on(ring(SpawnOptions::new(), actors, hops)),
+        )
     }
 
     fn ring_pinned(&self, flavor: Flavor, actors: u64, hops: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let arbiter = ensemble::Arbiter::new("ring").unwrap_or_else(|e| panic!("arbiter: {e}"));
-            let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel();
-            let mut ring = Vec::with_capacity(actors as usize);
-            for i in 0..actors {
-                let options = SpawnOptions::new().arbiter(&arbiter);
-                let (r, _) = Actor::spawn_with(options, Hop, (i, done_tx.clone()))
-                    .await
-                    .unwrap_or_else(|e| panic!("spawn: {e}"));
-                ring.push(r);
-            }
-            for (i, r) in ring.iter().enumerate() {
-                assert!(
-                    r.cast(HopMsg::Next(ring[(i + 1) % ring.len()].clone()))
-                        .is_ok()
-                );
-            }
-            let start = Instant::now();
-            assert!(ring[0].cast(HopMsg::Token(hops)).is_ok());
-            let at = done_rx.recv().await.unwrap_or_else(|| panic!("ring broke"));
-            let t = start.elapsed();
-            assert_eq!(at, hops % actors, "the token stopped at the wrong actor");
+            let took = ring(SpawnOptions::new().arbiter(&arbiter), actors, hops).await;
             arbiter.stop();
-            t
+            took
         }))
     }
 

@@ -36,6 +36,23 @@ async fn get(tx: &mpsc::UnboundedSender<Msg>) -> u64 {
         .unwrap_or_else(|_| panic!("raw counter dropped the reply"))
 }
 
+/// A counter task behind a bounded mpsc channel of `capacity`.
+fn bounded_counter(capacity: usize) -> mpsc::Sender<Msg> {
+    let (tx, mut rx) = mpsc::channel::<Msg>(capacity);
+    tokio::spawn(async move {
+        let mut total = 0u64;
+        while let Some(m) = rx.recv().await {
+            match m {
+                Msg::Add(k) => total += k,
+                Msg::Get(r) => {
+                    let _ = r.send(total);
+                }
+            }
+        }
+    });
+    tx
+}
+
 /// The raw tokio baseline.
 pub struct RawTokio;
 
@@ -157,18 +174,7 @@ impl Adapter for RawTokio {
 
     fn bounded_cast(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
-            let (tx, mut rx) = mpsc::channel::<Msg>(capacity);
-            tokio::spawn(async move {
-                let mut total = 0u64;
-                while let Some(m) = rx.recv().await {
-                    match m {
-                        Msg::Add(k) => total += k,
-                        Msg::Get(r) => {
-                            let _ = r.send(total);
-                        }
-                    }
-                }
-            });
+            let tx = bounded_counter(capacity);
             let start = Instant::now();
             for _ in 0..n {
                 assert!(tx.send(Msg::Add(1)).await.is_ok());
@@ -182,18 +188,7 @@ impl Adapter for RawTokio {
 
     fn bounded_task(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
-            let (tx, mut rx) = mpsc::channel::<Msg>(capacity);
-            tokio::spawn(async move {
-                let mut total = 0u64;
-                while let Some(m) = rx.recv().await {
-                    match m {
-                        Msg::Add(k) => total += k,
-                        Msg::Get(r) => {
-                            let _ = r.send(total);
-                        }
-                    }
-                }
-            });
+            let tx = bounded_counter(capacity);
             let producer = tokio::spawn(async move {
                 let start = Instant::now();
                 for _ in 0..n {
