@@ -298,6 +298,7 @@ fn run<A: Actor>(
         let mut batch = VecDeque::new();
         // Handled since the count was last published, and since the last yield.
         let mut progress = Progress::default();
+        let spends_budget = guard.mailbox().waits_for_room();
         let exit = 'life: {
             let started = run_hook!(
                 guard.shared(),
@@ -356,6 +357,15 @@ fn run<A: Actor>(
                         if progress.should_yield(YIELD_EVERY) {
                             guard.mailbox().publish_handled(&mut progress);
                             tokio::task::yield_now().await;
+                        }
+                        // An actor behind a `Wait` mailbox spends the task's cooperative
+                        // budget per message, as tokio's bounded receiver does; with its
+                        // senders spending theirs (see `Mailbox::push_wait`), a producer and
+                        // the actor stay on one worker instead of being split by tokio's
+                        // cap on LIFO turns. Other mailboxes skip it (it costs ~55
+                        // instructions a message) and rely on the yield above.
+                        if spends_budget {
+                            tokio::task::coop::consume_budget().await;
                         }
                         continue;
                     };

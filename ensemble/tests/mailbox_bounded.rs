@@ -427,3 +427,29 @@ async fn waiting_senders_that_leave_never_strand_the_others() {
     }
     assert_eq!(seen.lock().unwrap().len(), accepted);
 }
+
+/// SEMANTICS 8.11: a `send` on a `Wait` mailbox spends tokio's cooperative budget, as
+/// tokio's bounded `Sender::send` does, so a task sending in a loop gives its thread back
+/// even when it never has to wait (here the mailbox has room for every message).
+#[tokio::test(flavor = "current_thread")]
+async fn a_sender_that_never_waits_still_yields_to_its_thread() {
+    let log = Log::default();
+    let (w, _) = bounded("coop", &log, 10_000, Overflow::Wait).await;
+    let other_ran = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let flag = other_ran.clone();
+    tokio::spawn(async move { flag.store(true, std::sync::atomic::Ordering::SeqCst) });
+    let mut sent_before_the_other_task_ran = None;
+    for n in 0..1_000u32 {
+        w.send(Work::Record(n)).await.unwrap();
+        if sent_before_the_other_task_ran.is_none()
+            && other_ran.load(std::sync::atomic::Ordering::SeqCst)
+        {
+            sent_before_the_other_task_ran = Some(n);
+        }
+    }
+    let sent = sent_before_the_other_task_ran.expect("the sender never yielded its thread");
+    assert!(sent <= 128, "the sender kept its thread for {sent} sends");
+    // Nothing was lost on the way.
+    drained(&w).await;
+    assert_eq!(w.call(Work::Get, None).await.unwrap().len(), 1_000);
+}

@@ -33,7 +33,7 @@ use std::mem;
 use std::pin::pin;
 use std::sync::PoisonError;
 use std::sync::atomic::Ordering;
-use std::task::{Context, Poll, Waker};
+use std::task::{Context, Poll, Waker, ready};
 
 use tokio::time::Instant;
 
@@ -481,14 +481,29 @@ impl<M, E> Mailbox<M, E> {
             msg: Some(msg),
             id: None,
         };
+        // A waiting send spends the task's cooperative budget as tokio's bounded
+        // `Sender::send` does: a producer and its actor handing slots back and forth on
+        // one worker then end their run of turns by exhausting the budget (the worker
+        // moves on quietly) rather than by tokio's cap on LIFO turns (which wakes an idle
+        // worker to steal one of them, splitting the pair across threads).
         match deadline {
-            None => poll_fn(|cx| waiter.poll_push(cx)).await,
+            None => {
+                poll_fn(|cx| {
+                    let budget = ready!(tokio::task::coop::poll_proceed(cx));
+                    let done = ready!(waiter.poll_push(cx));
+                    budget.made_progress();
+                    Poll::Ready(done)
+                })
+                .await
+            }
             Some(deadline) => {
                 let mut expiry = pin!(tokio::time::sleep_until(deadline));
                 poll_fn(|cx| {
+                    let budget = ready!(tokio::task::coop::poll_proceed(cx));
                     // Pushed (or closed) wins over a deadline passing at the same time, so
                     // a slot held for this sender is never left behind.
                     if let Poll::Ready(done) = waiter.poll_push(cx) {
+                        budget.made_progress();
                         return Poll::Ready(done);
                     }
                     match expiry.as_mut().poll(cx) {
