@@ -46,6 +46,35 @@ impl Flavor {
     }
 }
 
+/// Where the measured sender or caller runs: the harness's `block_on` thread (outside
+/// the runtime's workers, as `main` or a request handler on another runtime is) or a task
+/// spawned on the runtime (as an actor casting to or calling an actor is). On the
+/// current-thread runtime both run on the one thread; on the multi-thread runtime only
+/// the task is a worker.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    /// The `block_on` future itself.
+    BlockOn,
+    /// A task spawned on the runtime (actix: on its `LocalSet`).
+    Task,
+}
+
+impl Shape {
+    /// Runs `work` in this shape; call it from inside the runtime's `block_on`.
+    pub async fn run<F>(self, work: F) -> F::Output
+    where
+        F: Future + Send + 'static,
+        F::Output: Send + 'static,
+    {
+        match self {
+            Shape::BlockOn => work.await,
+            Shape::Task => tokio::spawn(work)
+                .await
+                .unwrap_or_else(|e| panic!("the measured task failed: {e}")),
+        }
+    }
+}
+
 /// One measurement: a duration for the whole run, or bytes for memory rows.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub enum Sample {

@@ -13,7 +13,8 @@ const HELP: &str = "ensemble-benches: Ensemble side by side with raw tokio (and 
 USAGE: cargo run --release -p ensemble-benches -- [all | SCENARIO...] [--quick] [--reps N] [--only A,B] [--in-process] [--write]
 
   all        every scenario (the default)
-  SCENARIO   one or more of: cast cast-ct call call-ct spawn-stop spawn-stop-ct idle-memory
+  SCENARIO   one or more of: cast cast-ct cast-task cast-task-ct call call-ct call-block
+             call-block-ct spawn-stop spawn-stop-ct idle-memory
              fan-in fan-in-ct ring ring-ct ring-pinned bounded bounded-task
              counter-system, and the Savina
              suite: savina-pingpong savina-count savina-fjthrput savina-threadring
@@ -217,19 +218,16 @@ fn main() {
              Pony runs of the same programs.\n\n\
              ![ratios to raw tokio](benchmarks.svg)\n"
         );
-        // The cluster benchmarks write their own section; keep it.
-        let doc = match std::fs::read_to_string("docs/benchmarks.md") {
-            Ok(old) => match (
-                old.find("<!-- cluster:begin -->"),
-                old.find("<!-- cluster:end -->"),
-            ) {
-                (Some(a), Some(b)) if a < b => {
-                    format!("{doc}{}\n", &old[a..b + "<!-- cluster:end -->".len()])
-                }
-                _ => doc,
-            },
-            Err(_) => doc,
-        };
+        // Two sections are not produced by this run, so a rewrite keeps them: the notes
+        // on the rows that miss (written by hand from profiles) and the cluster section
+        // (written by `ensemble-cluster-benches`).
+        let old = std::fs::read_to_string("docs/benchmarks.md").unwrap_or_default();
+        let mut doc = doc;
+        for tag in ["notes", "cluster"] {
+            if let Some(section) = kept_section(&old, tag) {
+                doc = format!("{doc}{section}\n");
+            }
+        }
         std::fs::write("docs/benchmarks.md", doc)
             .unwrap_or_else(|e| panic!("writing docs/benchmarks.md: {e}"));
         std::fs::write(
@@ -239,6 +237,17 @@ fn main() {
         .unwrap_or_else(|e| panic!("writing docs/benchmarks.svg: {e}"));
         eprintln!("wrote docs/benchmarks.md and docs/benchmarks.svg");
     }
+}
+
+/// The `<!-- TAG:begin -->` … `<!-- TAG:end -->` section of `doc`, markers included.
+fn kept_section<'a>(doc: &'a str, tag: &str) -> Option<&'a str> {
+    let (begin, end) = (
+        format!("<!-- {tag}:begin -->"),
+        format!("<!-- {tag}:end -->"),
+    );
+    let a = doc.find(&begin)?;
+    let b = doc[a..].find(&end)? + a;
+    Some(&doc[a..b + end.len()])
 }
 
 /// The compiler and the compared crates' versions, as locked in `Cargo.lock`.

@@ -2,7 +2,7 @@
 
 use crate::adapters::Adapter;
 use crate::savina::{Bench, Params};
-use crate::{Flavor, Sample};
+use crate::{Flavor, Sample, Shape};
 
 /// One row of the table.
 #[derive(Debug, Clone, Copy)]
@@ -28,6 +28,16 @@ pub const ALL: &[Scenario] = &[
         flavor: Flavor::CurrentThread,
     },
     Scenario {
+        name: "cast-task",
+        what: "cast throughput: 1 sender in a task on the runtime, 1,000,000 casts + 1 call",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "cast-task-ct",
+        what: "cast throughput: 1 sender in a task on the runtime, 1,000,000 casts + 1 call",
+        flavor: Flavor::CurrentThread,
+    },
+    Scenario {
         name: "call",
         what: "call round trip: 100,000 sequential calls from a task",
         flavor: Flavor::MultiThread,
@@ -35,6 +45,16 @@ pub const ALL: &[Scenario] = &[
     Scenario {
         name: "call-ct",
         what: "call round trip: 100,000 sequential calls from a task",
+        flavor: Flavor::CurrentThread,
+    },
+    Scenario {
+        name: "call-block",
+        what: "call round trip: 100,000 sequential calls from the block_on thread",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
+        name: "call-block-ct",
+        what: "call round trip: 100,000 sequential calls from the block_on thread",
         flavor: Flavor::CurrentThread,
     },
     Scenario {
@@ -140,14 +160,31 @@ pub fn run(
     let n = |full: u64| ((full as f64 * scale) as u64).max(10);
     let f = scenario.flavor;
     match scenario.name {
-        "cast" | "cast-ct" => adapter
-            .cast_throughput(f, n(1_000_000))
-            .map(|d| (Sample::Time(d), None)),
-        "call" | "call-ct" => adapter.call_round_trip(f, n(100_000)).map(|(d, mut lat)| {
-            lat.sort();
-            let pct = |p: f64| lat[((lat.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e6;
-            (Sample::Time(d), Some((pct(0.5), pct(0.99))))
-        }),
+        "cast" | "cast-ct" | "cast-task" | "cast-task-ct" => {
+            let shape = if scenario.name.starts_with("cast-task") {
+                Shape::Task
+            } else {
+                Shape::BlockOn
+            };
+            adapter
+                .cast_throughput(f, shape, n(1_000_000))
+                .map(|d| (Sample::Time(d), None))
+        }
+        "call" | "call-ct" | "call-block" | "call-block-ct" => {
+            let shape = if scenario.name.starts_with("call-block") {
+                Shape::BlockOn
+            } else {
+                Shape::Task
+            };
+            adapter
+                .call_round_trip(f, shape, n(100_000))
+                .map(|(d, mut lat)| {
+                    lat.sort();
+                    let pct =
+                        |p: f64| lat[((lat.len() - 1) as f64 * p) as usize].as_secs_f64() * 1e6;
+                    (Sample::Time(d), Some((pct(0.5), pct(0.99))))
+                })
+        }
         "spawn-stop" | "spawn-stop-ct" => adapter
             .spawn_stop(f, n(100_000))
             .map(|d| (Sample::Time(d), None)),

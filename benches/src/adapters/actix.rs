@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use actix::prelude::*;
 
 use super::{Adapter, rss_bytes};
-use crate::Flavor;
+use crate::{Flavor, Shape};
 
 struct Counter {
     count: u64,
@@ -132,6 +132,17 @@ fn local<F: std::future::Future>(flavor: Flavor, f: F) -> F::Output {
     tokio::task::LocalSet::new().block_on(&rt, f)
 }
 
+/// Runs `work` in `shape`: a `Task` is a task on the actors' `LocalSet` (actix's actors
+/// are `!Send`, so that is where an actor calling an actor runs).
+async fn in_shape<F: std::future::Future + 'static>(shape: Shape, work: F) -> F::Output {
+    match shape {
+        Shape::BlockOn => work.await,
+        Shape::Task => tokio::task::spawn_local(work)
+            .await
+            .unwrap_or_else(|e| panic!("the measured task failed: {e}")),
+    }
+}
+
 /// The actix adapter.
 pub struct ActixAdapter;
 
@@ -140,26 +151,31 @@ impl Adapter for ActixAdapter {
         "actix"
     }
 
-    fn cast_throughput(&self, flavor: Flavor, n: u64) -> Option<Duration> {
+    fn cast_throughput(&self, flavor: Flavor, shape: Shape, n: u64) -> Option<Duration> {
         Some(local(flavor, async {
             let (c, _) = counter(16);
-            let start = Instant::now();
-            for _ in 0..n {
-                c.do_send(Add(1));
-            }
-            assert_eq!(get(&c).await, n);
-            start.elapsed()
+            in_shape(shape, async move {
+                let start = Instant::now();
+                for _ in 0..n {
+                    c.do_send(Add(1));
+                }
+                assert_eq!(get(&c).await, n);
+                start.elapsed()
+            })
+            .await
         }))
     }
 
-    fn call_round_trip(&self, flavor: Flavor, n: u64) -> Option<(Duration, Vec<Duration>)> {
+    fn call_round_trip(
+        &self,
+        flavor: Flavor,
+        shape: Shape,
+        n: u64,
+    ) -> Option<(Duration, Vec<Duration>)> {
         Some(local(flavor, async {
             let (c, _) = counter(16);
             c.do_send(Add(3));
-            // The caller is a task on the runtime (here, on the actors' LocalSet).
-            tokio::task::spawn_local(async move { crate::time_calls(n, || get(&c)).await })
-                .await
-                .unwrap_or_else(|e| panic!("caller: {e}"))
+            in_shape(shape, async move { crate::time_calls(n, || get(&c)).await }).await
         }))
     }
 

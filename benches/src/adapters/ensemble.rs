@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use ensemble::{Actor, ActorProcessingErr, ActorRef, Overflow, RpcReplyPort, SpawnOptions};
 
 use super::{Adapter, rss_bytes};
-use crate::Flavor;
+use crate::{Flavor, Shape};
 
 enum Msg {
     Add(u64),
@@ -153,26 +153,34 @@ impl Adapter for EnsembleAdapter {
         "ensemble"
     }
 
-    fn cast_throughput(&self, flavor: Flavor, n: u64) -> Option<Duration> {
+    fn cast_throughput(&self, flavor: Flavor, shape: Shape, n: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let c = counter(SpawnOptions::new()).await;
-            let start = Instant::now();
-            for _ in 0..n {
-                assert!(c.cast(Msg::Add(1)).is_ok());
-            }
-            assert_eq!(get(&c).await, n);
-            start.elapsed()
+            shape
+                .run(async move {
+                    let start = Instant::now();
+                    for _ in 0..n {
+                        assert!(c.cast(Msg::Add(1)).is_ok());
+                    }
+                    assert_eq!(get(&c).await, n);
+                    start.elapsed()
+                })
+                .await
         }))
     }
 
-    fn call_round_trip(&self, flavor: Flavor, n: u64) -> Option<(Duration, Vec<Duration>)> {
+    fn call_round_trip(
+        &self,
+        flavor: Flavor,
+        shape: Shape,
+        n: u64,
+    ) -> Option<(Duration, Vec<Duration>)> {
         Some(flavor.runtime().block_on(async {
             let c = counter(SpawnOptions::new()).await;
             assert!(c.cast(Msg::Add(3)).is_ok());
-            // The caller is a task on the runtime, as an actor calling an actor is.
-            tokio::spawn(async move { crate::time_calls(n, || get(&c)).await })
+            shape
+                .run(async move { crate::time_calls(n, || get(&c)).await })
                 .await
-                .unwrap_or_else(|e| panic!("caller: {e}"))
         }))
     }
 

@@ -8,7 +8,7 @@ use kameo::mailbox;
 use kameo::message::{Context, Message};
 
 use super::{Adapter, rss_bytes};
-use crate::Flavor;
+use crate::{Flavor, Shape};
 
 struct Counter {
     count: u64,
@@ -125,26 +125,34 @@ impl Adapter for KameoAdapter {
         "kameo"
     }
 
-    fn cast_throughput(&self, flavor: Flavor, n: u64) -> Option<Duration> {
+    fn cast_throughput(&self, flavor: Flavor, shape: Shape, n: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let c = counter();
-            let start = Instant::now();
-            for _ in 0..n {
-                add(&c, 1);
-            }
-            assert_eq!(get(&c).await, n);
-            start.elapsed()
+            shape
+                .run(async move {
+                    let start = Instant::now();
+                    for _ in 0..n {
+                        add(&c, 1);
+                    }
+                    assert_eq!(get(&c).await, n);
+                    start.elapsed()
+                })
+                .await
         }))
     }
 
-    fn call_round_trip(&self, flavor: Flavor, n: u64) -> Option<(Duration, Vec<Duration>)> {
+    fn call_round_trip(
+        &self,
+        flavor: Flavor,
+        shape: Shape,
+        n: u64,
+    ) -> Option<(Duration, Vec<Duration>)> {
         Some(flavor.runtime().block_on(async {
             let c = counter();
             add(&c, 3);
-            // The caller is a task on the runtime, as an actor calling an actor is.
-            tokio::spawn(async move { crate::time_calls(n, || get(&c)).await })
+            shape
+                .run(async move { crate::time_calls(n, || get(&c)).await })
                 .await
-                .unwrap_or_else(|e| panic!("caller: {e}"))
         }))
     }
 

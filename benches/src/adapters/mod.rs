@@ -8,7 +8,7 @@ mod raw;
 
 use std::time::Duration;
 
-use crate::Flavor;
+use crate::{Flavor, Shape};
 
 pub use self::actix::ActixAdapter;
 pub use self::ensemble::EnsembleAdapter;
@@ -21,11 +21,17 @@ pub use self::raw::RawTokio;
 pub trait Adapter: Sync {
     /// A short name for tables.
     fn name(&self) -> &'static str;
-    /// 1 sender casts `n` increments, then one call confirms the total.
-    fn cast_throughput(&self, flavor: Flavor, n: u64) -> Option<Duration>;
-    /// `n` sequential calls from a task spawned on the runtime (as an actor calling an
-    /// actor); returns the total and every call's latency.
-    fn call_round_trip(&self, flavor: Flavor, n: u64) -> Option<(Duration, Vec<Duration>)>;
+    /// 1 sender, running in `shape`, casts `n` increments, then one call confirms the
+    /// total.
+    fn cast_throughput(&self, flavor: Flavor, shape: Shape, n: u64) -> Option<Duration>;
+    /// `n` sequential calls from a caller running in `shape`; returns the total and every
+    /// call's latency.
+    fn call_round_trip(
+        &self,
+        flavor: Flavor,
+        shape: Shape,
+        n: u64,
+    ) -> Option<(Duration, Vec<Duration>)>;
     /// Spawns `n` actors, then stops them all and waits for each.
     fn spawn_stop(&self, flavor: Flavor, n: u64) -> Option<Duration>;
     /// Spawns `n` idle actors and returns the RSS growth per actor (bytes). Runs in a

@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 use ractor::{Actor, ActorProcessingErr, ActorRef, RpcReplyPort};
 
 use super::{Adapter, rss_bytes};
-use crate::Flavor;
+use crate::{Flavor, Shape};
 
 enum Msg {
     Add(u64),
@@ -127,26 +127,34 @@ impl Adapter for RactorAdapter {
         "ractor"
     }
 
-    fn cast_throughput(&self, flavor: Flavor, n: u64) -> Option<Duration> {
+    fn cast_throughput(&self, flavor: Flavor, shape: Shape, n: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let (c, _) = counter().await;
-            let start = Instant::now();
-            for _ in 0..n {
-                assert!(c.cast(Msg::Add(1)).is_ok());
-            }
-            assert_eq!(get(&c).await, n);
-            start.elapsed()
+            shape
+                .run(async move {
+                    let start = Instant::now();
+                    for _ in 0..n {
+                        assert!(c.cast(Msg::Add(1)).is_ok());
+                    }
+                    assert_eq!(get(&c).await, n);
+                    start.elapsed()
+                })
+                .await
         }))
     }
 
-    fn call_round_trip(&self, flavor: Flavor, n: u64) -> Option<(Duration, Vec<Duration>)> {
+    fn call_round_trip(
+        &self,
+        flavor: Flavor,
+        shape: Shape,
+        n: u64,
+    ) -> Option<(Duration, Vec<Duration>)> {
         Some(flavor.runtime().block_on(async {
             let (c, _) = counter().await;
             assert!(c.cast(Msg::Add(3)).is_ok());
-            // The caller is a task on the runtime, as an actor calling an actor is.
-            tokio::spawn(async move { crate::time_calls(n, || get(&c)).await })
+            shape
+                .run(async move { crate::time_calls(n, || get(&c)).await })
                 .await
-                .unwrap_or_else(|e| panic!("caller: {e}"))
         }))
     }
 

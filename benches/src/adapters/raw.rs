@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 
 use super::{Adapter, rss_bytes};
-use crate::Flavor;
+use crate::{Flavor, Shape};
 
 enum Msg {
     Add(u64),
@@ -61,26 +61,34 @@ impl Adapter for RawTokio {
         "tokio"
     }
 
-    fn cast_throughput(&self, flavor: Flavor, n: u64) -> Option<Duration> {
+    fn cast_throughput(&self, flavor: Flavor, shape: Shape, n: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let tx = counter();
-            let start = Instant::now();
-            for _ in 0..n {
-                assert!(tx.send(Msg::Add(1)).is_ok());
-            }
-            assert_eq!(get(&tx).await, n);
-            start.elapsed()
+            shape
+                .run(async move {
+                    let start = Instant::now();
+                    for _ in 0..n {
+                        assert!(tx.send(Msg::Add(1)).is_ok());
+                    }
+                    assert_eq!(get(&tx).await, n);
+                    start.elapsed()
+                })
+                .await
         }))
     }
 
-    fn call_round_trip(&self, flavor: Flavor, n: u64) -> Option<(Duration, Vec<Duration>)> {
+    fn call_round_trip(
+        &self,
+        flavor: Flavor,
+        shape: Shape,
+        n: u64,
+    ) -> Option<(Duration, Vec<Duration>)> {
         Some(flavor.runtime().block_on(async {
             let tx = counter();
             assert!(tx.send(Msg::Add(3)).is_ok());
-            // The caller is a task on the runtime, as an actor calling an actor is.
-            tokio::spawn(async move { crate::time_calls(n, || get(&tx)).await })
+            shape
+                .run(async move { crate::time_calls(n, || get(&tx)).await })
                 .await
-                .unwrap_or_else(|e| panic!("caller: {e}"))
         }))
     }
 
