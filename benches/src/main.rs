@@ -15,7 +15,7 @@ USAGE: cargo run --release -p ensemble-benches -- [all | SCENARIO...] [--quick] 
   all        every scenario (the default)
   SCENARIO   one or more of: cast cast-ct cast-task cast-task-ct call call-ct call-block
              call-block-ct spawn-stop spawn-stop-ct idle-memory
-             fan-in fan-in-ct ring ring-ct ring-pinned bounded bounded-task
+             fan-in fan-in-ct ring ring-ct ring-pinned bounded bounded-task bounded-pinned
              counter-system, and the Savina
              suite: savina-pingpong savina-count savina-fjthrput savina-threadring
              savina-chameneos savina-big

@@ -108,6 +108,11 @@ pub const ALL: &[Scenario] = &[
         flavor: Flavor::MultiThread,
     },
     Scenario {
+        name: "bounded-pinned",
+        what: "bounded-task with the producer and the actor on one thread (Ensemble: an Arbiter; tokio: work stealing)",
+        flavor: Flavor::MultiThread,
+    },
+    Scenario {
         name: "counter-system",
         what: "the seed's counter system: 4 counters + aggregator, 1,000,000 ops",
         flavor: Flavor::MultiThread,
@@ -203,6 +208,9 @@ pub fn run(
             .map(|d| (Sample::Time(d), None)),
         "bounded-task" => adapter
             .bounded_task(f, n(1_000_000), 64)
+            .map(|d| (Sample::Time(d), None)),
+        "bounded-pinned" => adapter
+            .bounded_pinned(f, n(1_000_000), 64)
             .map(|d| (Sample::Time(d), None)),
         "counter-system" => adapter
             .counter_system(f, n(1_000_000))

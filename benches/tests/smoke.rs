@@ -14,7 +14,10 @@ fn every_adapter_runs_every_scenario_correctly_at_one_percent() {
             // ractor has no bounded mailbox; ractor and kameo have no placement on one thread.
             let unsupported = matches!(
                 (adapter.name(), scenario.name),
-                ("ractor", "bounded" | "bounded-task" | "ring-pinned") | ("kameo", "ring-pinned")
+                (
+                    "ractor",
+                    "bounded" | "bounded-task" | "bounded-pinned" | "ring-pinned"
+                ) | ("kameo", "ring-pinned" | "bounded-pinned")
             );
             assert_eq!(
                 result.is_none(),

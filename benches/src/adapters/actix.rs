@@ -295,6 +295,10 @@ impl Adapter for ActixAdapter {
         }))
     }
 
+    fn bounded_pinned(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration> {
+        self.bounded_task(flavor, n, capacity)
+    }
+
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration> {
         Some(local(flavor, async {
             let start = Instant::now();

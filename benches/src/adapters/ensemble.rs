@@ -290,6 +290,29 @@ impl Adapter for EnsembleAdapter {
         }))
     }
 
+    fn bounded_pinned(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration> {
+        Some(flavor.runtime().block_on(async {
+            let arbiter =
+                ensemble::Arbiter::new("bounded").unwrap_or_else(|e| panic!("arbiter: {e}"));
+            let options = SpawnOptions::new()
+                .capacity(capacity, Overflow::Wait)
+                .arbiter(&arbiter);
+            let c = counter(options).await;
+            // The producer runs on the arbiter's thread too.
+            let producer = arbiter.handle().spawn(async move {
+                let start = Instant::now();
+                for _ in 0..n {
+                    assert!(c.send(Msg::Add(1)).await.is_ok());
+                }
+                assert_eq!(get(&c).await, n);
+                start.elapsed()
+            });
+            let took = producer.await.unwrap_or_else(|e| panic!("producer: {e}"));
+            arbiter.stop();
+            took
+        }))
+    }
+
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let start = Instant::now();

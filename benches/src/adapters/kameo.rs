@@ -259,6 +259,10 @@ impl Adapter for KameoAdapter {
         }))
     }
 
+    fn bounded_pinned(&self, _: Flavor, _: u64, _: usize) -> Option<Duration> {
+        None // no placement on one thread
+    }
+
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let start = Instant::now();

@@ -51,6 +51,11 @@ pub trait Adapter: Sync {
     /// As `bounded_cast`, with the sender a task on the runtime (actor-to-actor
     /// backpressure) instead of the `block_on` thread.
     fn bounded_task(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration>;
+    /// As `bounded_task`, with the producer and the actor placed on one thread where the
+    /// implementation offers that (Ensemble: both on an `Arbiter`; actix shares one thread
+    /// anyway; tokio's tasks keep work stealing, the baseline); `None` without such
+    /// placement.
+    fn bounded_pinned(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration>;
     /// The seed's counter system at scale: 4 counters, an aggregator that collects
     /// their stats by call, `ops` operations from 4 clients, end to end.
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration>;

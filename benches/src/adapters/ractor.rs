@@ -247,6 +247,10 @@ impl Adapter for RactorAdapter {
         None // ractor's mailbox has no capacity option
     }
 
+    fn bounded_pinned(&self, _: Flavor, _: u64, _: usize) -> Option<Duration> {
+        None // no bounded mailbox, no placement
+    }
+
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let start = Instant::now();

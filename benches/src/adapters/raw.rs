@@ -211,6 +211,10 @@ impl Adapter for RawTokio {
         }))
     }
 
+    fn bounded_pinned(&self, flavor: Flavor, n: u64, capacity: usize) -> Option<Duration> {
+        self.bounded_task(flavor, n, capacity)
+    }
+
     fn counter_system(&self, flavor: Flavor, ops: u64) -> Option<Duration> {
         Some(flavor.runtime().block_on(async {
             let start = Instant::now();
