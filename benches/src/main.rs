@@ -225,7 +225,7 @@ fn main() {
         let mut doc = doc;
         for tag in ["notes", "cluster"] {
             if let Some(section) = kept_section(&old, tag) {
-                doc = format!("{doc}{section}\n");
+                doc = format!("{doc}\n{section}\n");
             }
         }
         std::fs::write("docs/benchmarks.md", doc)
