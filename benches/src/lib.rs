@@ -103,6 +103,22 @@ impl Sample {
     }
 }
 
+/// Times `n` casts made by `cast` (each one increment), then awaits `total`, which must
+/// report all `n`: the cast throughput rows' measured part.
+pub async fn time_casts<C, T, Fut>(n: u64, mut cast: C, total: T) -> Duration
+where
+    C: FnMut(),
+    T: FnOnce() -> Fut,
+    Fut: Future<Output = u64>,
+{
+    let start = Instant::now();
+    for _ in 0..n {
+        cast();
+    }
+    assert_eq!(total().await, n, "a cast was lost");
+    start.elapsed()
+}
+
 /// Times `n` sequential calls made by `call`, each of which must return 3 (the value the
 /// call scenario puts in the counter): the total and every call's latency.
 pub async fn time_calls<F, Fut>(n: u64, mut call: F) -> (Duration, Vec<Duration>)

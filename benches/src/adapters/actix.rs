@@ -155,12 +155,14 @@ impl Adapter for ActixAdapter {
         Some(local(flavor, async {
             let (c, _) = counter(16);
             in_shape(shape, async move {
-                let start = Instant::now();
-                for _ in 0..n {
-                    c.do_send(Add(1));
-                }
-                assert_eq!(get(&c).await, n);
-                start.elapsed()
+                crate::time_casts(
+                    n,
+                    || {
+                        c.do_send(Add(1));
+                    },
+                    || get(&c),
+                )
+                .await
             })
             .await
         }))

@@ -130,12 +130,14 @@ impl Adapter for KameoAdapter {
             let c = counter();
             shape
                 .run(async move {
-                    let start = Instant::now();
-                    for _ in 0..n {
-                        add(&c, 1);
-                    }
-                    assert_eq!(get(&c).await, n);
-                    start.elapsed()
+                    crate::time_casts(
+                        n,
+                        || {
+                            add(&c, 1);
+                        },
+                        || get(&c),
+                    )
+                    .await
                 })
                 .await
         }))

@@ -132,12 +132,14 @@ impl Adapter for RactorAdapter {
             let (c, _) = counter().await;
             shape
                 .run(async move {
-                    let start = Instant::now();
-                    for _ in 0..n {
-                        assert!(c.cast(Msg::Add(1)).is_ok());
-                    }
-                    assert_eq!(get(&c).await, n);
-                    start.elapsed()
+                    crate::time_casts(
+                        n,
+                        || {
+                            assert!(c.cast(Msg::Add(1)).is_ok());
+                        },
+                        || get(&c),
+                    )
+                    .await
                 })
                 .await
         }))

@@ -66,12 +66,14 @@ impl Adapter for RawTokio {
             let tx = counter();
             shape
                 .run(async move {
-                    let start = Instant::now();
-                    for _ in 0..n {
-                        assert!(tx.send(Msg::Add(1)).is_ok());
-                    }
-                    assert_eq!(get(&tx).await, n);
-                    start.elapsed()
+                    crate::time_casts(
+                        n,
+                        || {
+                            assert!(tx.send(Msg::Add(1)).is_ok());
+                        },
+                        || get(&tx),
+                    )
+                    .await
                 })
                 .await
         }))
